@@ -1,0 +1,235 @@
+"""Taxonomy admin, built to stay fast with the full ESCO dataset loaded.
+
+Lists select their foreign keys, skip the full-table count, and the profile inline shows
+existing lines without rendering a 13,000-option select (or a query) per row.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
+from django.db.models import Count, QuerySet
+from django.forms.models import BaseInlineFormSet
+from django.http import HttpRequest
+
+from taxonomy.models import (
+    Competence,
+    CrosswalkPair,
+    Occupation,
+    OccupationGroup,
+    ProficiencyLevel,
+    ProficiencyScale,
+    Release,
+    Requirement,
+)
+
+
+class FastListMixin:
+    show_full_result_count = False
+    list_per_page = 50
+
+
+@admin.register(Release)
+class ReleaseAdmin(admin.ModelAdmin):
+    list_display = ("name", "source", "imported_at")
+    list_filter = ("source",)
+    search_fields = ("name",)
+
+
+@admin.register(OccupationGroup)
+class OccupationGroupAdmin(FastListMixin, admin.ModelAdmin):
+    list_display = ("code", "title", "level", "parent", "release")
+    list_filter = ("level", "release")
+    list_select_related = ("parent", "release")
+    search_fields = ("code", "title", "uri")
+    autocomplete_fields = ("parent",)
+    ordering = ("code",)
+
+
+@admin.register(Competence)
+class CompetenceAdmin(FastListMixin, admin.ModelAdmin):
+    list_display = ("title", "kind", "reuse_level", "release", "uri")
+    list_filter = ("kind", "reuse_level", "release")
+    list_select_related = ("release",)
+    search_fields = ("title", "alt_labels", "uri")
+
+
+class RequirementFormSet(BaseInlineFormSet):
+    """Existing profile lines: the competence is shown, not re-chosen."""
+
+
+class RequirementInline(admin.TabularInline):
+    model = Requirement
+    formset = RequirementFormSet
+    fields = ("competence_title", "competence_kind", "relation", "target_level", "weight")
+    readonly_fields = ("competence_title", "competence_kind")
+    extra = 0
+    verbose_name = "profile line"
+    verbose_name_plural = "profile"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Requirement]:
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("competence")
+            .order_by("relation", "competence__title")
+        )
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    @admin.display(description="competence")
+    def competence_title(self, requirement: Requirement) -> str:
+        return requirement.competence.title
+
+    @admin.display(description="kind")
+    def competence_kind(self, requirement: Requirement) -> str:
+        return requirement.competence.get_kind_display()
+
+
+class NewRequirementFormSet(BaseInlineFormSet):
+    @classmethod
+    def get_default_prefix(cls) -> str:
+        return "new_requirements"
+
+
+class NewRequirementInline(admin.TabularInline):
+    """Blank rows for adding competences to the profile, with an autocomplete picker."""
+
+    model = Requirement
+    formset = NewRequirementFormSet
+    fields = ("competence", "relation", "target_level", "weight")
+    autocomplete_fields = ("competence",)
+    extra = 3
+    verbose_name = "new profile line"
+    verbose_name_plural = "add competences to the profile"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Requirement]:
+        return super().get_queryset(request).none()
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        scale = ProficiencyScale.current()
+        formset.form.base_fields["relation"].initial = Requirement.Relation.OPTIONAL
+        formset.form.base_fields["target_level"].initial = scale.optional_target
+        formset.form.base_fields["weight"].initial = scale.optional_weight
+        return formset
+
+
+@admin.register(Occupation)
+class OccupationAdmin(FastListMixin, admin.ModelAdmin):
+    list_display = ("title", "code", "group", "source", "release", "profile_size")
+    list_filter = ("source", "release", ("group", admin.RelatedOnlyFieldListFilter))
+    list_select_related = ("group", "release")
+    search_fields = ("title", "alt_labels", "code", "uri")
+    autocomplete_fields = ("group",)
+    inlines = [RequirementInline, NewRequirementInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Occupation]:
+        return super().get_queryset(request).annotate(profile_size=Count("requirements"))
+
+    @admin.display(description="competences", ordering="profile_size")
+    def profile_size(self, occupation: Occupation) -> int:
+        return occupation.profile_size
+
+
+class RequirementActionForm(ActionForm):
+    value = forms.CharField(
+        required=False,
+        label="Value",
+        help_text="Target level or weight, for the “set …” actions.",
+        widget=forms.TextInput(attrs={"size": 6}),
+    )
+
+
+@admin.register(Requirement)
+class RequirementAdmin(FastListMixin, admin.ModelAdmin):
+    list_display = ("occupation", "competence", "relation", "target_level", "weight", "release")
+    list_filter = (
+        "relation",
+        "competence__kind",
+        "competence__reuse_level",
+        ("occupation__group", admin.RelatedOnlyFieldListFilter),
+        "release",
+    )
+    list_select_related = ("occupation", "competence", "release")
+    search_fields = (
+        "occupation__title",
+        "occupation__code",
+        "competence__title",
+        "competence__uri",
+    )
+    autocomplete_fields = ("occupation", "competence")
+    action_form = RequirementActionForm
+    actions = ["make_essential", "make_optional", "set_target_level", "set_weight"]
+
+    @admin.action(description="Make selected lines essential")
+    def make_essential(self, request: HttpRequest, queryset: QuerySet[Requirement]) -> None:
+        count = queryset.update(relation=Requirement.Relation.ESSENTIAL)
+        self.message_user(request, f"{count} line(s) are now essential.", messages.SUCCESS)
+
+    @admin.action(description="Make selected lines optional")
+    def make_optional(self, request: HttpRequest, queryset: QuerySet[Requirement]) -> None:
+        count = queryset.update(relation=Requirement.Relation.OPTIONAL)
+        self.message_user(request, f"{count} line(s) are now optional.", messages.SUCCESS)
+
+    @admin.action(description="Set target level of selected lines to Value")
+    def set_target_level(self, request: HttpRequest, queryset: QuerySet[Requirement]) -> None:
+        value = request.POST.get("value", "").strip()
+        levels = set(ProficiencyScale.current().levels.values_list("value", flat=True))
+        if not value.isdigit() or int(value) not in levels:
+            self.message_user(
+                request,
+                f"Target level must be one of {sorted(levels)}; nothing was changed.",
+                messages.ERROR,
+            )
+            return
+        count = queryset.update(target_level=int(value))
+        self.message_user(request, f"{count} line(s) now target level {value}.", messages.SUCCESS)
+
+    @admin.action(description="Set weight of selected lines to Value")
+    def set_weight(self, request: HttpRequest, queryset: QuerySet[Requirement]) -> None:
+        raw = request.POST.get("value", "").strip()
+        try:
+            weight = Decimal(raw)
+        except InvalidOperation:
+            weight = None
+        if weight is None or not weight.is_finite() or not (0 < weight < 1000):
+            self.message_user(
+                request,
+                "Weight must be a number above 0 and below 1000; nothing was changed.",
+                messages.ERROR,
+            )
+            return
+        count = queryset.update(weight=weight.quantize(Decimal("0.01")))
+        self.message_user(request, f"{count} line(s) now weigh {weight}.", messages.SUCCESS)
+
+
+@admin.register(CrosswalkPair)
+class CrosswalkPairAdmin(FastListMixin, admin.ModelAdmin):
+    list_display = (
+        "source_scheme",
+        "source_code",
+        "source_title",
+        "target_scheme",
+        "target_code",
+        "target_title",
+        "partial",
+    )
+    list_filter = ("source_scheme", "target_scheme", "partial", "release")
+    list_select_related = ("release",)
+    search_fields = ("source_code", "source_title", "target_code", "target_title")
+
+
+class ProficiencyLevelInline(admin.TabularInline):
+    model = ProficiencyLevel
+    extra = 0
+
+
+@admin.register(ProficiencyScale)
+class ProficiencyScaleAdmin(admin.ModelAdmin):
+    list_display = ("name", "essential_target", "optional_target")
+    inlines = [ProficiencyLevelInline]

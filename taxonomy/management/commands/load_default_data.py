@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+
+from taxonomy import crosswalk, esco, onet, profiles, services
+from taxonomy.models import Occupation
+from taxonomy.tabular import DataError
+
+DATA = Path(__file__).resolve().parents[2] / "data"
+DEMO_ACCOUNTS = [
+    # username, password, staff, superuser
+    ("admin", "gapwise-admin-demo", True, True),
+    ("manager", "gapwise-manager-demo", False, False),
+    ("technician", "gapwise-technician-demo", False, False),
+]
+
+
+class Command(BaseCommand):
+    help = (
+        "Load the default ICT taxonomy shipped in taxonomy/data/: ISCO-08 group 351, the ESCO "
+        "v1.1.1 occupations of 3511-3514, the newer ESCO ICT technician profile, SOC 2010 "
+        "computer occupations, O*NET 29.3 profiles of 15-1231.00 and 15-1232.00, and the "
+        "crosswalks. Safe to run again: it changes only what differs."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--demo",
+            action="store_true",
+            help="Also create demo accounts and print their passwords (refused when DEBUG is off).",
+        )
+
+    def handle(self, *args, demo: bool, **options):
+        if demo and not settings.DEBUG:
+            raise CommandError("Demo accounts are for development only (DEBUG is off).")
+        progress = self.stderr.write if options["verbosity"] >= 1 else services.quiet
+        try:
+            summaries = self.load(progress)
+        except DataError as error:
+            raise CommandError(str(error)) from None
+        for summary in summaries:
+            self.stdout.write(str(summary))
+        if demo:
+            self.create_demo_accounts()
+
+    @transaction.atomic
+    def load(self, progress: services.Progress) -> list[services.ImportSummary]:
+        groups = json.loads((DATA / "isco-351.json").read_text())
+        seeded = {group["code"] for group in groups}
+        summaries = [services.groups_import(groups=groups, release_name="ISCO-08 (ILO)")]
+
+        # The ICT technician page is newer than the v1.1.1 export: its profile and the
+        # wording of its competences win, so it goes first and the export skips them.
+        technician = json.loads((DATA / "esco-ict-technician-3512.4.json").read_text())
+        name = "esco-ict-technician-3512.4.csv"
+        lines = profiles.read_profile(name, (DATA / name).read_bytes())
+        summaries.append(
+            services.profile_import(
+                occupation=technician, lines=lines, release_name=technician["release"]
+            )
+        )
+
+        # Likewise the seed carries the richer text for 351 and its unit groups.
+        dataset = esco.read_dataset([DATA / "esco-v1.1.1"])
+        dataset.groups = [g for g in dataset.groups if g.code not in seeded]
+        newer = {line.competence_uri for line in lines}
+        dataset.skills = [s for s in dataset.skills if s.uri not in newer]
+        summaries.append(
+            services.esco_import(dataset=dataset, release_name="ESCO v1.1.1", progress=progress)
+        )
+
+        text = (DATA / "soc-2010-computer-occupations.csv").read_text()
+        summaries.append(
+            services.occupations_import(
+                occupations=list(csv.DictReader(io.StringIO(text))),
+                source=Occupation.Source.SOC,
+                release_name="SOC 2010 (BLS)",
+            )
+        )
+
+        tables = sorted((DATA / "crosswalks").glob("*.csv"))
+        for table, pairs in (crosswalk.read_pairs(path) for path in tables):
+            summaries.append(
+                services.crosswalk_import(pairs=pairs, release_name="Crosswalks", table=table)
+            )
+
+        onet_data = onet.read_dataset(DATA / "onet-29.3")
+        summaries.append(
+            services.onet_import(
+                dataset=onet_data, release_name=onet_data.release or "O*NET", progress=progress
+            )
+        )
+        return summaries
+
+    def create_demo_accounts(self) -> None:
+        User = get_user_model()
+        for username, password, staff, superuser in DEMO_ACCOUNTS:
+            user, created = User.objects.get_or_create(username=username)
+            if created:
+                user.is_staff, user.is_superuser = staff, superuser
+                user.set_password(password)
+                user.save()
+            self.stdout.write(f"demo account: {username} / {password}")

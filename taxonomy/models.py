@@ -1,0 +1,341 @@
+"""The taxonomy: ISCO-08 groups, occupations, competences and occupation profiles.
+
+Every imported record points at the `Release` it came from, so an admin can tell an
+ESCO v1.1.1 line from an O*NET 29.3 one or from a hand edit (release empty).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import NamedTuple
+
+from django.db import models
+from django.db.models import Count, Q
+from django.urls import reverse
+
+
+class Release(models.Model):
+    class Source(models.TextChoices):
+        ESCO = "esco", "ESCO"
+        ONET = "onet", "O*NET"
+        CROSSWALK = "crosswalk", "Crosswalk"
+        SEED = "seed", "Seed document"
+
+    name = models.CharField(max_length=100, unique=True, help_text="For example “ESCO v1.1.1”.")
+    source = models.CharField(max_length=20, choices=Source.choices)
+    imported_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OccupationGroupQuerySet(models.QuerySet):
+    def search(self, q: str) -> OccupationGroupQuerySet:
+        q = q.strip()
+        if not q:
+            return self
+        return self.filter(Q(code__startswith=q) | Q(title__icontains=q))
+
+
+class OccupationGroup(models.Model):
+    """An ISCO-08 group: major (level 1) down to unit group (level 4)."""
+
+    code = models.CharField(max_length=4, unique=True)
+    level = models.PositiveSmallIntegerField(choices=[(n, str(n)) for n in range(1, 5)])
+    title = models.CharField(max_length=255)
+    description = models.TextField(blank=True)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    uri = models.URLField(max_length=255, unique=True, null=True, blank=True)
+    tasks = models.TextField(blank=True, help_text="One task per line.")
+    examples = models.TextField(blank=True, help_text="Example occupations, one per line.")
+    related = models.TextField(
+        blank=True, help_text="Related occupations classified elsewhere, one per line."
+    )
+    release = models.ForeignKey(Release, null=True, blank=True, on_delete=models.SET_NULL)
+
+    objects = OccupationGroupQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = "ISCO-08 group"
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.title}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("taxonomy:group-detail", args=[self.code])
+
+    def trail(self) -> list[OccupationGroup]:
+        """This group and its ancestors, broadest first (select_related the parents)."""
+        trail, group = [], self
+        while group is not None:
+            trail.append(group)
+            group = group.parent
+        return trail[::-1]
+
+    def task_list(self) -> list[str]:
+        return [line for line in self.tasks.splitlines() if line.strip()]
+
+    def example_list(self) -> list[str]:
+        return [line for line in self.examples.splitlines() if line.strip()]
+
+    def related_list(self) -> list[str]:
+        return [line for line in self.related.splitlines() if line.strip()]
+
+
+class OccupationQuerySet(models.QuerySet):
+    def search(self, q: str) -> OccupationQuerySet:
+        """Title, alternative label or code; every word must match somewhere."""
+        q = q.strip()
+        if not q:
+            return self
+        if q[0].isdigit():
+            return self.filter(Q(code__startswith=q) | Q(group__code__startswith=q))
+        result = self
+        for word in q.split()[:8]:
+            result = result.filter(Q(title__icontains=word) | Q(alt_labels__icontains=word))
+        return result
+
+    def with_profile_counts(self) -> OccupationQuerySet:
+        return self.annotate(
+            requirement_count=Count("requirements"),
+            essential_count=Count(
+                "requirements", filter=Q(requirements__relation=Requirement.Relation.ESSENTIAL)
+            ),
+        )
+
+
+class Occupation(models.Model):
+    class Source(models.TextChoices):
+        ESCO = "esco", "ESCO"
+        ONET = "onet", "O*NET-SOC 2019"
+        SOC = "soc", "SOC 2010"
+        LOCAL = "local", "Local"
+
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.LOCAL)
+    uri = models.URLField(max_length=255, unique=True, null=True, blank=True)
+    code = models.CharField(max_length=20, unique=True, help_text="e.g. 3512.4 or 15-1232.00")
+    title = models.CharField(max_length=255)
+    alt_labels = models.TextField(blank=True, help_text="Alternative labels, one per line.")
+    description = models.TextField(blank=True)
+    group = models.ForeignKey(
+        OccupationGroup,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="occupations",
+        verbose_name="ISCO unit group",
+    )
+    release = models.ForeignKey(Release, null=True, blank=True, on_delete=models.SET_NULL)
+
+    objects = OccupationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.code})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("taxonomy:occupation-detail", args=[self.code])
+
+    def alt_label_list(self) -> list[str]:
+        return [line for line in self.alt_labels.splitlines() if line.strip()]
+
+    def crosswalk_codes(self) -> list[CrosswalkCode]:
+        """This occupation's codes in the other classifications, through the crosswalks.
+
+        ESCO occupations go through their ISCO unit group, O*NET and SOC ones through
+        their own code; at most four queries whatever the size of the tables.
+        """
+        S = CrosswalkPair.Scheme
+        pairs = CrosswalkPair.objects.all()
+        codes: list[CrosswalkCode] = []
+        soc2010: list[str] = []
+        if self.source == self.Source.ONET:
+            for p in pairs.filter(target_scheme=S.ONET2019, target_code=self.code):
+                codes.append(CrosswalkCode(S.ONET2010, p.source_code, p.source_title, p.partial))
+                soc2010.append(p.source_code[:7])
+            for p in pairs.filter(source_scheme=S.ONET2019, source_code=self.code):
+                codes.append(
+                    CrosswalkCode(p.target_scheme, p.target_code, p.target_title, p.partial)
+                )
+        elif self.source == self.Source.SOC:
+            soc2010.append(self.code)
+        elif self.group_id and len(self.group.code) == 4:
+            for p in pairs.filter(source_scheme=S.ISCO08, source_code=self.group.code):
+                codes.append(CrosswalkCode(S.SOC2010, p.target_code, p.target_title, p.partial))
+                soc2010.append(p.target_code)
+        if soc2010 and self.source != self.Source.ONET:
+            starts = Q()
+            for code in soc2010:
+                starts |= Q(source_code__startswith=code + ".")
+            for p in pairs.filter(starts, source_scheme=S.ONET2010):
+                codes.append(CrosswalkCode(S.ONET2019, p.target_code, p.target_title, p.partial))
+        if soc2010 and self.source != self.Source.ESCO and self.source != self.Source.LOCAL:
+            for p in pairs.filter(
+                source_scheme=S.ISCO08, target_scheme=S.SOC2010, target_code__in=soc2010
+            ):
+                codes.append(CrosswalkCode(S.ISCO08, p.source_code, p.source_title, p.partial))
+        unique = {(c.scheme, c.code): c for c in codes}
+        return sorted(unique.values(), key=lambda c: (c.scheme, c.code))
+
+
+class CrosswalkCode(NamedTuple):
+    scheme: str
+    code: str
+    title: str
+    partial: bool
+
+
+class CrosswalkPair(models.Model):
+    """One line of a published crosswalk table, e.g. ISCO-08 3512 -> SOC 2010 15-1151."""
+
+    class Scheme(models.TextChoices):
+        ISCO08 = "ISCO-08"
+        SOC2010 = "SOC 2010"
+        ONET2010 = "O*NET-SOC 2010"
+        ONET2019 = "O*NET-SOC 2019"
+        SOC2018 = "SOC 2018"
+
+    source_scheme = models.CharField(max_length=20, choices=Scheme.choices)
+    source_code = models.CharField(max_length=20)
+    source_title = models.CharField(max_length=255)
+    target_scheme = models.CharField(max_length=20, choices=Scheme.choices)
+    target_code = models.CharField(max_length=20)
+    target_title = models.CharField(max_length=255)
+    partial = models.BooleanField(default=False, help_text="Only part of the source maps here.")
+    release = models.ForeignKey(Release, null=True, blank=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        ordering = ["source_scheme", "source_code", "target_code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source_scheme", "source_code", "target_scheme", "target_code"],
+                name="unique_crosswalk_pair",
+            )
+        ]
+        indexes = [models.Index(fields=["target_scheme", "target_code"])]
+
+    def __str__(self) -> str:
+        return f"{self.source_scheme} {self.source_code} → {self.target_scheme} {self.target_code}"
+
+
+class Competence(models.Model):
+    class Kind(models.TextChoices):
+        KNOWLEDGE = "knowledge", "Knowledge"
+        SKILL = "skill", "Skill"
+        UNKNOWN = "unknown", "Unknown"
+
+    class ReuseLevel(models.TextChoices):
+        OCCUPATION_SPECIFIC = "occupation-specific", "Occupation-specific"
+        SECTOR_SPECIFIC = "sector-specific", "Sector-specific"
+        CROSS_SECTOR = "cross-sector", "Cross-sector"
+        TRANSVERSAL = "transversal", "Transversal"
+        UNKNOWN = "unknown", "Unknown"
+
+    uri = models.URLField(max_length=255, unique=True, null=True, blank=True)
+    title = models.CharField(max_length=255, db_index=True)
+    alt_labels = models.TextField(blank=True, help_text="Alternative labels, one per line.")
+    description = models.TextField(blank=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.UNKNOWN)
+    reuse_level = models.CharField(
+        max_length=20, choices=ReuseLevel.choices, default=ReuseLevel.UNKNOWN
+    )
+    release = models.ForeignKey(Release, null=True, blank=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Requirement(models.Model):
+    """One line of an occupation's competence profile."""
+
+    class Relation(models.TextChoices):
+        ESSENTIAL = "essential", "Essential"
+        OPTIONAL = "optional", "Optional"
+
+    occupation = models.ForeignKey(
+        Occupation, on_delete=models.CASCADE, related_name="requirements"
+    )
+    competence = models.ForeignKey(
+        Competence, on_delete=models.PROTECT, related_name="requirements"
+    )
+    relation = models.CharField(max_length=10, choices=Relation.choices)
+    target_level = models.PositiveSmallIntegerField()
+    weight = models.DecimalField(max_digits=5, decimal_places=2)
+    release = models.ForeignKey(Release, null=True, blank=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        ordering = ["occupation", "relation", "competence__title"]
+        constraints = [
+            models.UniqueConstraint(fields=["occupation", "competence"], name="unique_requirement"),
+            models.CheckConstraint(condition=Q(weight__gt=0), name="requirement_weight_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.occupation.code}: {self.competence_id} ({self.relation})"
+
+
+class ProficiencyScale(models.Model):
+    """The levels people rate themselves on, and the defaults for new profile lines.
+
+    The first scale (lowest id) is the one in use; admins edit its levels and defaults.
+    """
+
+    name = models.CharField(max_length=100, unique=True)
+    essential_target = models.PositiveSmallIntegerField(default=3)
+    optional_target = models.PositiveSmallIntegerField(default=2)
+    essential_weight = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal(2))
+    optional_weight = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal(1))
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def current(cls) -> ProficiencyScale:
+        scale = cls.objects.order_by("id").first()
+        if scale is None:
+            raise cls.DoesNotExist("No proficiency scale: run migrations.")
+        return scale
+
+    @property
+    def max_level(self) -> int:
+        return max(level.value for level in self.levels.all())
+
+    def default_target(self, relation: str) -> int:
+        if relation == Requirement.Relation.ESSENTIAL:
+            return self.essential_target
+        return self.optional_target
+
+    def default_weight(self, relation: str) -> Decimal:
+        if relation == Requirement.Relation.ESSENTIAL:
+            return self.essential_weight
+        return self.optional_weight
+
+
+class ProficiencyLevel(models.Model):
+    scale = models.ForeignKey(ProficiencyScale, on_delete=models.CASCADE, related_name="levels")
+    value = models.PositiveSmallIntegerField()
+    name = models.CharField(max_length=50)
+    descriptor = models.CharField(max_length=255)
+
+    class Meta:
+        ordering = ["scale", "value"]
+        constraints = [
+            models.UniqueConstraint(fields=["scale", "value"], name="unique_level_value")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.value} {self.name}"

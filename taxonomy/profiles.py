@@ -1,0 +1,83 @@
+"""Read an occupation profile in the CSV layout `export_profile` writes.
+
+Used for the shipped ICT technician profile; `target_level`, `weight` and `description`
+columns are optional, so a hand-written list of competences is enough.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from taxonomy.tabular import DataError, read_table
+
+KINDS = {"knowledge", "skill", "unknown"}
+REUSE_LEVELS = {
+    "occupation-specific",
+    "sector-specific",
+    "cross-sector",
+    "transversal",
+    "unknown",
+}
+RELATIONS = {"essential", "optional"}
+
+
+@dataclass(frozen=True)
+class Line:
+    competence_uri: str
+    competence: str
+    kind: str
+    reuse_level: str
+    relation: str
+    target_level: int | None
+    weight: Decimal | None
+    description: str
+
+
+def read_profile(name: str, data: bytes) -> list[Line]:
+    columns = ["competence_uri", "competence", "kind", "reuse_level", "relation"]
+    optional = ["target_level", "weight", "description"]
+    lines = []
+    seen: dict[str, int] = {}
+    for record, row in read_table(name, data, columns, optional=optional):
+
+        def fail(column: str, message: str, record: int = record) -> DataError:
+            return DataError(name, message, record=record, column=column)
+
+        title = row["competence"].strip()
+        if not title:
+            raise fail("competence", "empty competence title")
+        key = row["competence_uri"].strip() or title
+        if key in seen:
+            raise fail("competence", f"{key} is listed twice (first at record {seen[key]})")
+        seen[key] = record
+        for column, allowed in (
+            ("kind", KINDS),
+            ("reuse_level", REUSE_LEVELS),
+            ("relation", RELATIONS),
+        ):
+            if row[column] not in allowed:
+                raise fail(column, f"{row[column]!r} is not one of {sorted(allowed)}")
+        target = row.get("target_level", "").strip()
+        if target and not (target.isdigit() and int(target) <= 10):
+            raise fail("target_level", f"{target!r} is not a level number")
+        weight = row.get("weight", "").strip()
+        try:
+            weight_value = Decimal(weight) if weight else None
+        except InvalidOperation:
+            raise fail("weight", f"{weight!r} is not a number") from None
+        if weight_value is not None and not (weight_value.is_finite() and 0 < weight_value < 1000):
+            raise fail("weight", f"{weight!r} must be above 0 and below 1000")
+        lines.append(
+            Line(
+                competence_uri=row["competence_uri"].strip(),
+                competence=title,
+                kind=row["kind"],
+                reuse_level=row["reuse_level"],
+                relation=row["relation"],
+                target_level=int(target) if target else None,
+                weight=weight_value,
+                description=row.get("description", "").strip(),
+            )
+        )
+    return lines

@@ -1,0 +1,555 @@
+"""Writes that touch several taxonomy models: the importers' database side.
+
+Each public function is atomic. The parsers (`esco`, `onet`, `crosswalk`) read and
+check the files first; these functions then make the database match them in one
+transaction, counting what they created, updated, left alone and removed, so running
+the same import twice reports "nothing changed" the second time.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection, models, transaction
+
+from taxonomy import crosswalk, esco, onet, profiles
+from taxonomy.models import (
+    Competence,
+    CrosswalkPair,
+    Occupation,
+    OccupationGroup,
+    ProficiencyScale,
+    Release,
+    Requirement,
+)
+
+Progress = Callable[[str], None]
+ONET_ELEMENT_URI = "https://www.onetonline.org/find/descriptor/result/{}"
+BATCH = 2000
+PLAIN_FIELDS = {"ForeignKey", "CharField", "TextField", "PositiveSmallIntegerField"}
+PAIR_KEY = ("source_scheme", "source_code", "target_scheme", "target_code")
+
+
+def quiet(message: str) -> None:
+    pass
+
+
+@dataclass
+class Counts:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+
+    def __str__(self) -> str:
+        text = f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged"
+        return text + (f", {self.removed} removed" if self.removed else "")
+
+
+@dataclass
+class ImportSummary:
+    release: str
+    counts: dict[str, Counts] = field(default_factory=dict)
+    # What the files referred to but neither they nor the database define, by kind.
+    unknown: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+
+    @property
+    def changed(self) -> bool:
+        return any(c.created or c.updated or c.removed for c in self.counts.values())
+
+    def lines(self) -> list[str]:
+        lines = [f"{name}: {counts}" for name, counts in self.counts.items()]
+        for kind, refs in self.unknown.items():
+            distinct = list(dict.fromkeys(refs))
+            lines.append(
+                f"skipped {len(refs)} reference(s) to {len(distinct)} unknown {kind}"
+                f" (first: {', '.join(distinct[:3])})"
+            )
+        return lines
+
+    def __str__(self) -> str:
+        verdict = "" if self.changed else " Nothing changed."
+        return f"{self.release}: " + "; ".join(self.lines()) + "." + verdict
+
+
+def _sync(
+    model: type[models.Model],
+    key: str | tuple[str, ...],
+    wanted: dict[Any, dict[str, Any]],
+    existing: dict[Any, models.Model],
+) -> tuple[Counts, dict[Any, models.Model]]:
+    """Create or update `model` rows so each key's fields equal `wanted`; never delete.
+
+    `key` names the identifying field, or fields when the keys of `wanted` are tuples.
+    """
+    names = (key,) if isinstance(key, str) else key
+
+    def identity(k: Any) -> dict[str, Any]:
+        return dict(zip(names, (k,) if isinstance(key, str) else k, strict=True))
+
+    counts = Counts()
+    to_create, to_update, fields_changed = [], [], set()
+    for k, values in wanted.items():
+        obj = existing.get(k)
+        if obj is None:
+            to_create.append(model(**identity(k), **values))
+            continue
+        changed = [name for name, value in values.items() if getattr(obj, name) != value]
+        if changed:
+            for name in changed:
+                setattr(obj, name, values[name])
+            fields_changed.update(changed)
+            to_update.append(obj)
+        else:
+            counts.unchanged += 1
+    model.objects.bulk_create(to_create, batch_size=BATCH)
+    if to_update:
+        model.objects.bulk_update(to_update, sorted(fields_changed), batch_size=BATCH)
+    counts.created, counts.updated = len(to_create), len(to_update)
+    objects = dict(existing)
+    objects.update(zip((k for k in wanted if k not in existing), to_create, strict=True))
+    return counts, objects
+
+
+def _insert(model: type[models.Model], fields: list[str], rows: list[tuple]) -> None:
+    """Plain multi-row INSERTs: bulk_create compiles SQL per object, too slow for the
+    100,000+ profile lines of a full ESCO import. Values go through each field's own
+    database preparation, as they would in bulk_create."""
+    if not rows:
+        return
+    opts = model._meta
+    model_fields = [opts.get_field(name) for name in fields]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in model_fields)
+    sql = (
+        f"INSERT INTO {quote(opts.db_table)} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"
+    )
+    # Integers and text go to every backend as they are; preparing them one by one
+    # would cost more than the inserts (decimals do need it).
+    prepare = [
+        None if field.get_internal_type() in PLAIN_FIELDS else field.get_db_prep_save
+        for field in model_fields
+    ]
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), BATCH * 10):
+            cursor.executemany(
+                sql,
+                [
+                    [
+                        value if p is None else p(value, connection)
+                        for p, value in zip(prepare, row, strict=True)
+                    ]
+                    for row in rows[start : start + BATCH * 10]
+                ],
+            )
+
+
+def _release(name: str, source: str) -> Release:
+    release, _ = Release.objects.get_or_create(name=name, defaults={"source": source})
+    return release
+
+
+def _sync_groups(groups: Iterable[esco.Group], release: Release, summary: ImportSummary) -> None:
+    wanted = {
+        g.code: {
+            "uri": g.uri,
+            "title": g.title,
+            "description": g.description,
+            "level": len(g.code),
+            "release_id": release.pk,
+        }
+        for g in groups
+    }
+    existing = {g.code: g for g in OccupationGroup.objects.all()}
+    summary.counts["ISCO groups"], _ = _sync(OccupationGroup, "code", wanted, existing)
+    _link_parents()
+
+
+def _link_parents() -> None:
+    """ISCO codes nest by prefix (3512's parent is 351); link every group to its parent."""
+    groups = {g.code: g for g in OccupationGroup.objects.all()}
+    relinked = []
+    for code, group in groups.items():
+        parent = groups.get(code[:-1]) if len(code) > 1 else None
+        if group.parent_id != (parent.pk if parent else None):
+            group.parent = parent
+            relinked.append(group)
+    OccupationGroup.objects.bulk_update(relinked, ["parent"], batch_size=BATCH)
+
+
+def _sync_requirements(
+    lines: dict[int, dict[int, dict[str, Any]]],
+    summary: ImportSummary,
+    *,
+    keep_tuning: bool,
+) -> None:
+    """Make the profile of every occupation in `lines` equal to its lines.
+
+    `lines` maps occupation id -> competence id -> field values. With `keep_tuning`,
+    a line whose relation did not change keeps the target and weight an admin set,
+    because the files (ESCO) say nothing about them.
+    """
+    counts = Counts()
+    fields = ["relation", "target_level", "weight", "release_id"]
+    existing: dict[tuple[int, int], tuple] = {}
+    occupation_ids = list(lines)
+    for start in range(0, len(occupation_ids), BATCH):
+        rows = Requirement.objects.filter(occupation_id__in=occupation_ids[start : start + BATCH])
+        for pk, occupation_id, competence_id, *values in rows.values_list(
+            "pk", "occupation_id", "competence_id", *fields
+        ):
+            existing[(occupation_id, competence_id)] = (pk, *values)
+    to_create, to_update = [], []
+    for occupation_id, profile in lines.items():
+        for competence_id, wanted in profile.items():
+            row = existing.pop((occupation_id, competence_id), None)
+            values = [wanted[name] for name in fields]
+            if row is None:
+                to_create.append((occupation_id, competence_id, *values))
+                continue
+            pk, *current = row
+            if keep_tuning and current[0] == values[0]:
+                values[1:3] = current[1:3]
+            if values == current:
+                counts.unchanged += 1
+            else:
+                to_update.append(Requirement(pk=pk, **dict(zip(fields, values, strict=True))))
+    to_delete = [row[0] for row in existing.values()]
+    for start in range(0, len(to_delete), BATCH):
+        Requirement.objects.filter(pk__in=to_delete[start : start + BATCH]).delete()
+    _insert(Requirement, ["occupation_id", "competence_id", *fields], to_create)
+    Requirement.objects.bulk_update(to_update, fields, batch_size=BATCH)
+    counts.created, counts.updated, counts.removed = len(to_create), len(to_update), len(to_delete)
+    summary.counts["profile lines"] = counts
+
+
+@transaction.atomic
+def esco_import(
+    *, dataset: esco.Dataset, release_name: str, progress: Progress = quiet
+) -> ImportSummary:
+    release = _release(release_name, Release.Source.ESCO)
+    summary = ImportSummary(release=release.name)
+    scale = ProficiencyScale.current()
+
+    progress(f"  writing ISCO groups: {len(dataset.groups):,}")
+    _sync_groups(dataset.groups, release, summary)
+    groups = dict(OccupationGroup.objects.values_list("code", "pk"))
+
+    progress(f"  writing occupations: {len(dataset.occupations):,}")
+    existing = {o.uri: o for o in Occupation.objects.filter(uri__isnull=False)}
+    by_code = {o.code: o for o in Occupation.objects.filter(uri__isnull=True)}
+    wanted = {}
+    for o in dataset.occupations:
+        if o.isco_code and o.isco_code not in groups:
+            summary.unknown["ISCO group"].append(o.isco_code)
+        if o.uri not in existing and o.code in by_code:
+            existing[o.uri] = by_code[o.code]  # adopt a hand-made occupation with this code
+        wanted[o.uri] = {
+            "source": Occupation.Source.ESCO,
+            "code": o.code,
+            "title": o.title,
+            "alt_labels": o.alt_labels,
+            "description": o.description,
+            "group_id": groups.get(o.isco_code),
+            "release_id": release.pk,
+        }
+    summary.counts["occupations"], occupations = _sync(Occupation, "uri", wanted, existing)
+
+    progress(f"  writing competences: {len(dataset.skills):,}")
+    wanted = {
+        s.uri: {
+            "title": s.title,
+            "alt_labels": s.alt_labels,
+            "description": s.description,
+            "kind": s.kind,
+            "reuse_level": s.reuse_level,
+            "release_id": release.pk,
+        }
+        for s in dataset.skills
+    }
+    existing = {c.uri: c for c in Competence.objects.filter(uri__isnull=False)}
+    summary.counts["competences"], competences = _sync(Competence, "uri", wanted, existing)
+
+    progress(f"  writing profile lines: {len(dataset.relations):,}")
+    lines: dict[int, dict[int, dict[str, Any]]] = {
+        occupations[o.uri].pk: {} for o in dataset.occupations
+    }
+    for r in dataset.relations:
+        occupation = occupations.get(r.occupation_uri)
+        competence = competences.get(r.skill_uri)
+        if occupation is None:
+            summary.unknown["occupation URI"].append(r.occupation_uri)
+            continue
+        if competence is None:
+            summary.unknown["skill URI"].append(r.skill_uri)
+            continue
+        lines.setdefault(occupation.pk, {})[competence.pk] = {
+            "relation": r.relation,
+            "target_level": scale.default_target(r.relation),
+            "weight": scale.default_weight(r.relation),
+            "release_id": release.pk,
+        }
+    _sync_requirements(lines, summary, keep_tuning=True)
+    return summary
+
+
+@transaction.atomic
+def onet_import(
+    *, dataset: onet.Dataset, release_name: str, progress: Progress = quiet
+) -> ImportSummary:
+    release = _release(release_name, Release.Source.ONET)
+    summary = ImportSummary(release=release.name)
+
+    progress(f"  writing occupations: {len(dataset.occupations):,}")
+    wanted = {
+        o.code: {
+            "source": Occupation.Source.ONET,
+            "title": o.title,
+            "description": o.description,
+            "release_id": release.pk,
+        }
+        for o in dataset.occupations
+    }
+    existing = {o.code: o for o in Occupation.objects.filter(code__in=list(wanted))}
+    summary.counts["occupations"], occupations = _sync(Occupation, "code", wanted, existing)
+
+    progress(f"  writing competences: {len(dataset.elements):,}")
+    wanted = {
+        ONET_ELEMENT_URI.format(e.element_id): {
+            "title": e.name,
+            "description": e.description,
+            "kind": e.kind,
+            "release_id": release.pk,
+        }
+        for e in dataset.elements
+    }
+    existing = {c.uri: c for c in Competence.objects.filter(uri__in=list(wanted))}
+    summary.counts["competences"], competences = _sync(Competence, "uri", wanted, existing)
+
+    progress(f"  writing profile lines: {len(dataset.lines):,}")
+    lines: dict[int, dict[int, dict[str, Any]]] = {
+        occupation.pk: {} for occupation in occupations.values()
+    }
+    for line in dataset.lines:
+        occupation = occupations.get(line.occupation_code)
+        if occupation is None:
+            summary.unknown["O*NET-SOC code"].append(line.occupation_code)
+            continue
+        competence = competences[ONET_ELEMENT_URI.format(line.element_id)]
+        lines[occupation.pk][competence.pk] = {
+            "relation": line.relation,
+            "target_level": line.target_level,
+            "weight": line.weight,
+            "release_id": release.pk,
+        }
+    _sync_requirements(lines, summary, keep_tuning=False)
+    occupations_link_isco()
+    return summary
+
+
+@transaction.atomic
+def crosswalk_import(
+    *, pairs: list[crosswalk.Pair], release_name: str, table: str
+) -> ImportSummary:
+    release = _release(release_name, Release.Source.CROSSWALK)
+    summary = ImportSummary(release=f"{release.name} ({table})")
+    wanted = {
+        (p.source_scheme, p.source_code, p.target_scheme, p.target_code): {
+            "source_title": p.source_title,
+            "target_title": p.target_title,
+            "partial": p.partial,
+            "release_id": release.pk,
+        }
+        for p in pairs
+    }
+    existing = {}
+    for source_scheme, target_scheme in {(p.source_scheme, p.target_scheme) for p in pairs}:
+        for pair in CrosswalkPair.objects.filter(
+            source_scheme=source_scheme, target_scheme=target_scheme
+        ):
+            existing[tuple(getattr(pair, name) for name in PAIR_KEY)] = pair
+    counts, _ = _sync(CrosswalkPair, PAIR_KEY, wanted, existing)
+    # The table is the whole truth for its pair of schemes: drop what it no longer lists.
+    stale = [pair.pk for k, pair in existing.items() if k not in wanted]
+    CrosswalkPair.objects.filter(pk__in=stale).delete()
+    counts.removed = len(stale)
+    summary.counts["crosswalk pairs"] = counts
+    occupations_link_isco()
+    return summary
+
+
+def occupations_link_isco() -> int:
+    """Give O*NET and SOC occupations without an ISCO group one through the crosswalks.
+
+    O*NET-SOC 2019 -> O*NET-SOC 2010 -> SOC 2010 -> ISCO-08, preferring a full match
+    over a partial one. Occupations an admin already placed are left alone.
+    """
+    S = CrosswalkPair.Scheme
+    unplaced = list(
+        Occupation.objects.filter(
+            group__isnull=True, source__in=[Occupation.Source.ONET, Occupation.Source.SOC]
+        )
+    )
+    if not unplaced:
+        return 0
+    onet_to_2010: dict[str, list[str]] = defaultdict(list)
+    for source_code, target_code in CrosswalkPair.objects.filter(
+        source_scheme=S.ONET2010, target_scheme=S.ONET2019
+    ).values_list("source_code", "target_code"):
+        onet_to_2010[target_code].append(source_code[:7])
+    soc_to_isco: dict[str, list[tuple[bool, str]]] = defaultdict(list)
+    for isco, soc, partial in CrosswalkPair.objects.filter(
+        source_scheme=S.ISCO08, target_scheme=S.SOC2010
+    ).values_list("source_code", "target_code", "partial"):
+        soc_to_isco[soc].append((partial, isco))
+    groups = dict(OccupationGroup.objects.filter(level=4).values_list("code", "pk"))
+    placed = []
+    for occupation in unplaced:
+        if occupation.source == Occupation.Source.ONET:
+            socs = onet_to_2010.get(occupation.code, [])
+        else:
+            socs = [occupation.code]
+        candidates = sorted(c for soc in socs for c in soc_to_isco.get(soc, []))
+        for _partial, isco in candidates:
+            if isco in groups:
+                occupation.group_id = groups[isco]
+                placed.append(occupation)
+                break
+    Occupation.objects.bulk_update(placed, ["group"], batch_size=BATCH)
+    return len(placed)
+
+
+@transaction.atomic
+def groups_import(*, groups: list[dict[str, Any]], release_name: str) -> ImportSummary:
+    """ISCO groups with the details the ESCO files lack: tasks, examples, related occupations.
+
+    Each group is a dict with code, title, description, tasks, examples and related
+    (lists; related items are {"title", "code"}).
+    """
+    release = _release(release_name, Release.Source.SEED)
+    summary = ImportSummary(release=release.name)
+    wanted = {
+        g["code"]: {
+            "title": g["title"],
+            "description": g["description"],
+            "level": len(g["code"]),
+            "tasks": "\n".join(g["tasks"]),
+            "examples": "\n".join(g["examples"]),
+            "related": "\n".join(f"{r['title']} – {r['code']}" for r in g["related"]),
+            "release_id": release.pk,
+        }
+        for g in groups
+    }
+    existing = {g.code: g for g in OccupationGroup.objects.filter(code__in=list(wanted))}
+    summary.counts["ISCO groups"], _ = _sync(OccupationGroup, "code", wanted, existing)
+    _link_parents()
+    return summary
+
+
+@transaction.atomic
+def occupations_import(
+    *, occupations: list[dict[str, Any]], source: str, release_name: str
+) -> ImportSummary:
+    """Occupations keyed by code, e.g. SOC 2010 codes with their descriptions."""
+    release = _release(release_name, Release.Source.SEED)
+    summary = ImportSummary(release=release.name)
+    wanted = {
+        o["code"]: {
+            "source": source,
+            "title": o["title"],
+            "description": o["description"],
+            "release_id": release.pk,
+        }
+        for o in occupations
+    }
+    existing = {o.code: o for o in Occupation.objects.filter(code__in=list(wanted))}
+    summary.counts["occupations"], _ = _sync(Occupation, "code", wanted, existing)
+    occupations_link_isco()
+    return summary
+
+
+@transaction.atomic
+def profile_import(
+    *, occupation: dict[str, Any], lines: list[profiles.Line], release_name: str
+) -> ImportSummary:
+    """One occupation and its whole profile, e.g. from a newer ESCO page than the CSV export.
+
+    The lines define their competences: found by URI, else by title among those without
+    one, created when missing, and updated to the lines' description, kind and reuse level.
+    """
+    release = _release(release_name, Release.Source.SEED)
+    summary = ImportSummary(release=release.name)
+    scale = ProficiencyScale.current()
+    group = OccupationGroup.objects.filter(code=occupation["isco_code"]).first()
+    if group is None:
+        summary.unknown["ISCO group"].append(occupation["isco_code"])
+    key = occupation.get("uri") or None
+    found = Occupation.objects.filter(uri=key).first() if key else None
+    found = found or Occupation.objects.filter(code=occupation["code"]).first()
+    wanted = {
+        "uri": key,
+        "source": Occupation.Source.ESCO,
+        "title": occupation["title"],
+        "alt_labels": "\n".join(occupation.get("alt_labels", [])),
+        "description": occupation["description"],
+        "group_id": group.pk if group else None,
+        "release_id": release.pk,
+    }
+    summary.counts["occupations"], objects = _sync(
+        Occupation,
+        "code",
+        {occupation["code"]: wanted},
+        {occupation["code"]: found} if found else {},
+    )
+    target = objects[occupation["code"]]
+
+    def fields(line: profiles.Line) -> dict[str, Any]:
+        return {
+            "description": line.description,
+            "kind": line.kind,
+            "reuse_level": line.reuse_level,
+            "release_id": release.pk,
+        }
+
+    with_uri = {line.competence_uri: line for line in lines if line.competence_uri}
+    existing = {c.uri: c for c in Competence.objects.filter(uri__in=list(with_uri))}
+    counts, by_uri = _sync(
+        Competence,
+        "uri",
+        {uri: {"title": line.competence, **fields(line)} for uri, line in with_uri.items()},
+        existing,
+    )
+    # Competences the release has but the export lacks are known by title alone.
+    by_title_lines = {line.competence: line for line in lines if not line.competence_uri}
+    existing = {
+        c.title: c
+        for c in Competence.objects.filter(uri__isnull=True, title__in=list(by_title_lines))
+    }
+    title_counts, by_title = _sync(
+        Competence, "title", {t: fields(line) for t, line in by_title_lines.items()}, existing
+    )
+    counts.created += title_counts.created
+    counts.updated += title_counts.updated
+    counts.unchanged += title_counts.unchanged
+
+    profile: dict[int, dict[str, Any]] = {}
+    for line in lines:
+        competence = (
+            by_uri[line.competence_uri] if line.competence_uri else by_title[line.competence]
+        )
+        profile[competence.pk] = {
+            "relation": line.relation,
+            "target_level": scale.default_target(line.relation)
+            if line.target_level is None
+            else line.target_level,
+            "weight": scale.default_weight(line.relation) if line.weight is None else line.weight,
+            "release_id": release.pk,
+        }
+    summary.counts["competences"] = counts
+    # A list without targets and weights leaves an admin's tuning of them in place.
+    untuned = all(line.target_level is None and line.weight is None for line in lines)
+    _sync_requirements({target.pk: profile}, summary, keep_tuning=untuned)
+    return summary

@@ -1,0 +1,400 @@
+"""The import commands against a real database: tiny fixtures, the real files, bad input."""
+
+from __future__ import annotations
+
+import io
+import shutil
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+
+from taxonomy.models import (
+    Competence,
+    CrosswalkPair,
+    Occupation,
+    OccupationGroup,
+    Release,
+    Requirement,
+)
+
+pytestmark = pytest.mark.django_db
+
+OCC = "http://example.org/occupation/"
+SKILL = "http://example.org/skill/"
+
+GROUPS = (
+    "conceptType,conceptUri,code,preferredLabel,status,altLabels,inScheme,description\n"
+    "ISCOGroup,http://example.org/isco/C9,9,Test major,released,,,\n"
+    "ISCOGroup,http://example.org/isco/C99,99,Test sub-major,released,,,\n"
+    "ISCOGroup,http://example.org/isco/C999,999,Test minor,released,,,\n"
+    "ISCOGroup,http://example.org/isco/C9999,9999,Test unit,released,,,\n"
+)
+OCCUPATIONS = (
+    "conceptType,conceptUri,iscoGroup,preferredLabel,altLabels,description,code\n"
+    f'Occupation,{OCC}a,9999,Widget fixer,"gadget fixer\nwidget mender",Fixes widgets.,9999.1\n'
+    f"Occupation,{OCC}b,9999,Widget tester,,Tests widgets.,9999.2\n"
+)
+SKILLS = (
+    "conceptType,conceptUri,skillType,reuseLevel,preferredLabel,altLabels,description\n"
+    f"KnowledgeSkillCompetence,{SKILL}1,knowledge,sector-specific,widget theory,,Theory.\n"
+    f"KnowledgeSkillCompetence,{SKILL}2,skill/competence,transversal,use a spanner,,Spanners.\n"
+    f"KnowledgeSkillCompetence,{SKILL}3,,,think,,Thinking.\n"
+)
+RELATIONS = (
+    "occupationUri,relationType,skillType,skillUri\n"
+    f"{OCC}a,essential,knowledge,{SKILL}1\n"
+    f"{OCC}a,optional,skill/competence,{SKILL}2\n"
+    f"{OCC}b,essential,,{SKILL}3\n"
+)
+
+
+def write_esco(directory: Path, **overrides: str) -> Path:
+    files = {
+        "ISCOGroups_en.csv": GROUPS,
+        "occupations_en.csv": OCCUPATIONS,
+        "skills_en.csv": SKILLS,
+        "occupationSkillRelations.csv": RELATIONS,
+    }
+    files.update({name.replace("__", "."): text for name, text in overrides.items()})
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (directory / name).write_text(text)
+    return directory
+
+
+def run(*args: object) -> str:
+    out = io.StringIO()
+    call_command(*[str(a) for a in args], stdout=out, stderr=io.StringIO())
+    return out.getvalue()
+
+
+def snapshot() -> dict[str, list]:
+    """Everything an import may touch, to prove a failed one changed nothing."""
+    return {
+        "groups": list(OccupationGroup.objects.values_list("code", "title", "parent__code")),
+        "occupations": list(Occupation.objects.values_list("code", "title", "group__code")),
+        "competences": list(Competence.objects.values_list("uri", "title", "description")),
+        "requirements": list(
+            Requirement.objects.values_list(
+                "occupation__code", "competence__title", "relation", "target_level", "weight"
+            )
+        ),
+        "pairs": CrosswalkPair.objects.count(),
+        "releases": list(Release.objects.values_list("name", flat=True)),
+    }
+
+
+def test_it_imports_a_tiny_esco_export_with_default_targets_and_weights(tmp_path):
+    output = run("import_esco", write_esco(tmp_path / "esco"), "--release", "ESCO test")
+
+    assert "occupations: 2 created" in output
+    fixer = Occupation.objects.get(code="9999.1")
+    assert fixer.group.code == "9999"
+    assert fixer.group.parent.code == "999"
+    assert fixer.alt_label_list() == ["gadget fixer", "widget mender"]
+    assert fixer.release.name == "ESCO test"
+    lines = {r.competence.title: r for r in fixer.requirements.select_related("competence")}
+    assert (lines["widget theory"].relation, lines["widget theory"].target_level) == (
+        "essential",
+        3,
+    )
+    assert lines["widget theory"].weight == 2
+    assert (lines["use a spanner"].relation, lines["use a spanner"].target_level) == ("optional", 2)
+    assert lines["use a spanner"].weight == 1
+    think = Competence.objects.get(uri=f"{SKILL}3")
+    assert (think.kind, think.reuse_level) == ("unknown", "unknown")
+
+
+def test_running_the_same_import_again_changes_nothing_and_says_so(tmp_path):
+    directory = write_esco(tmp_path / "esco")
+    run("import_esco", directory, "--release", "ESCO test")
+    before = snapshot()
+
+    output = run("import_esco", directory, "--release", "ESCO test")
+
+    assert "Nothing changed." in output
+    assert "0 created, 0 updated" in output
+    assert snapshot() == before
+
+
+def test_a_reimport_makes_the_profile_equal_to_the_files_and_counts_removals(tmp_path):
+    run("import_esco", write_esco(tmp_path / "v1"), "--release", "ESCO test")
+    fewer = RELATIONS.replace(f"{OCC}a,optional,skill/competence,{SKILL}2\n", "").replace(
+        f"{OCC}a,essential,knowledge", f"{OCC}a,optional,knowledge"
+    )
+
+    output = run(
+        "import_esco",
+        write_esco(tmp_path / "v2", occupationSkillRelations__csv=fewer),
+        "--release",
+        "ESCO test",
+    )
+
+    assert "profile lines: 0 created, 1 updated, 1 unchanged, 1 removed" in output
+    line = Requirement.objects.get(occupation__code="9999.1")
+    assert (line.competence.title, line.relation, line.target_level) == (
+        "widget theory",
+        "optional",
+        2,
+    )
+
+
+def test_a_reimport_keeps_an_admins_target_and_weight_when_the_relation_is_unchanged(tmp_path):
+    directory = write_esco(tmp_path / "esco")
+    run("import_esco", directory, "--release", "ESCO test")
+    Requirement.objects.filter(competence__uri=f"{SKILL}1").update(target_level=4, weight=5)
+
+    assert "Nothing changed." in run("import_esco", directory, "--release", "ESCO test")
+    line = Requirement.objects.get(competence__uri=f"{SKILL}1")
+    assert (line.target_level, line.weight) == (4, 5)
+
+
+def test_it_reads_the_v1_2_relations_file_with_label_columns(tmp_path):
+    v12 = (
+        "occupationUri,occupationLabel,relationType,skillType,skillUri,skillLabel\n"
+        f"{OCC}a,Widget fixer,essential,knowledge,{SKILL}1,widget theory\n"
+    )
+    directory = write_esco(tmp_path / "esco")
+    (directory / "occupationSkillRelations.csv").unlink()
+    (directory / "occupationSkillRelations_en.csv").write_text(v12)
+
+    run("import_esco", directory, "--release", "ESCO v1.2.0")
+
+    assert Requirement.objects.filter(occupation__code="9999.1").count() == 1
+
+
+def test_unknown_uris_are_reported_and_skipped(tmp_path):
+    relations = (
+        RELATIONS + f"{OCC}a,essential,knowledge,{SKILL}missing\n{OCC}gone,optional,,{SKILL}1\n"
+    )
+    directory = write_esco(tmp_path / "esco", occupationSkillRelations__csv=relations)
+
+    output = run("import_esco", directory, "--release", "ESCO test")
+
+    assert f"skipped 1 reference(s) to 1 unknown skill URI (first: {SKILL}missing)" in output
+    assert f"skipped 1 reference(s) to 1 unknown occupation URI (first: {OCC}gone)" in output
+    assert Requirement.objects.filter(occupation__code__startswith="9999.").count() == 3
+
+
+def test_isco_option_limits_the_import_to_a_branch(tmp_path):
+    groups = GROUPS + "ISCOGroup,http://example.org/isco/C8,8,Other,released,,,\n"
+    occupations = OCCUPATIONS + f"Occupation,{OCC}c,8,Other job,,Other.,8.1\n"
+    relations = RELATIONS + f"{OCC}c,essential,knowledge,{SKILL}1\n"
+    directory = write_esco(
+        tmp_path / "esco",
+        ISCOGroups_en__csv=groups,
+        occupations_en__csv=occupations,
+        occupationSkillRelations__csv=relations,
+    )
+
+    run("import_esco", directory, "--isco", "99", "--release", "ESCO test")
+
+    assert not Occupation.objects.filter(code="8.1").exists()
+    assert not OccupationGroup.objects.filter(code="8").exists()
+    assert OccupationGroup.objects.filter(code="9").exists()  # an ancestor of the branch
+    assert Occupation.objects.filter(code__startswith="9999.").count() == 2
+
+
+MALFORMED = [
+    pytest.param(
+        {"skills_en__csv": SKILLS.replace("skillType", "kind")},
+        "skills_en.csv, header, column 'skillType': required column missing",
+        id="missing column",
+    ),
+    pytest.param(
+        {"occupations_en__csv": OCCUPATIONS.replace(",", ";")},
+        "occupations_en.csv, header, column 'conceptUri': required column missing (only one "
+        "column found: is the delimiter ','?)",
+        id="wrong delimiter",
+    ),
+    pytest.param(
+        {"skills_en__csv": SKILLS + f"KnowledgeSkillCompetence,{SKILL}9,knowledge\n"},
+        "skills_en.csv, record 4: has 3 fields where the header has 7",
+        id="truncated record",
+    ),
+    pytest.param(
+        {"occupationSkillRelations__csv": RELATIONS + f'{OCC}a,optional,"knowledge,{SKILL}9\n'},
+        "occupationSkillRelations.csv, record 4: malformed or truncated record",
+        id="unterminated quote",
+    ),
+    pytest.param({"skills_en__csv": ""}, "skills_en.csv: the file is empty", id="empty file"),
+    pytest.param(
+        {"skills_en__csv": SKILLS + f"KnowledgeSkillCompetence,{SKILL}1,knowledge,,again,,\n"},
+        f"skills_en.csv, record 4, column 'conceptUri': duplicate URI {SKILL}1 (first at record 1)",
+        id="duplicate URI",
+    ),
+    pytest.param(
+        {"skills_en__csv": SKILLS.replace("skill/competence", "talent")},
+        "skills_en.csv, record 2, column 'skillType': unknown skill type 'talent'",
+        id="unknown skill type",
+    ),
+    pytest.param(
+        {"occupationSkillRelations__csv": RELATIONS.replace("optional", "nice-to-have")},
+        "occupationSkillRelations.csv, record 2, column 'relationType': unknown relation type",
+        id="unknown relation",
+    ),
+]
+
+
+@pytest.mark.parametrize("overrides,message", MALFORMED)
+def test_a_malformed_export_stops_with_file_record_and_column_and_writes_nothing(
+    tmp_path, overrides, message
+):
+    run("import_esco", write_esco(tmp_path / "good"), "--release", "ESCO test")
+    before = snapshot()
+    directory = write_esco(tmp_path / "bad", **overrides)
+
+    with pytest.raises(CommandError) as error:
+        run("import_esco", directory, "--release", "ESCO test 2")
+
+    assert message in str(error.value)
+    assert snapshot() == before
+
+
+def test_bad_encoding_names_the_record(tmp_path):
+    directory = write_esco(tmp_path / "esco")
+    data = SKILLS.encode().replace(b"Spanners.", "Spänners.".encode("latin-1"))
+    (directory / "skills_en.csv").write_bytes(data)
+
+    with pytest.raises(CommandError, match=r"skills_en.csv, record 2: not UTF-8 text"):
+        run("import_esco", directory, "--release", "ESCO test")
+    assert not Release.objects.filter(name="ESCO test").exists()
+
+
+def test_a_failure_while_writing_rolls_the_whole_import_back(tmp_path, monkeypatch):
+    """The parser checks the files; this proves the database side is one transaction too."""
+    before = snapshot()
+    from taxonomy import services
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(services, "_sync_requirements", explode)
+    with pytest.raises(RuntimeError):
+        run("import_esco", write_esco(tmp_path / "esco"), "--release", "ESCO test")
+    assert snapshot() == before
+
+
+def test_a_missing_path_is_a_clear_error(tmp_path):
+    with pytest.raises(CommandError, match="no such file, directory or zip archive"):
+        run("import_esco", tmp_path / "nowhere", "--release", "ESCO test")
+
+
+def test_it_imports_the_full_esco_v1_1_1_zips_and_reimports_with_nothing_written(shared_data):
+    zips = sorted((shared_data / "esco-v1.1.1").glob("*.zip"))
+
+    output = run("import_esco", *zips)
+
+    assert output.startswith("ESCO v1.1.1:")
+    assert Occupation.objects.filter(release__name="ESCO v1.1.1").count() == 3007
+    assert Competence.objects.filter(release__name="ESCO v1.1.1").count() == 13896
+    # v1.1.1 replaces even the newer default profile of 3512.4: the files are the truth.
+    esco_lines = Requirement.objects.filter(release__name="ESCO v1.1.1")
+    # 67 relations of the real export name an occupation the export does not define.
+    assert "skipped 67 reference(s) to 1 unknown occupation URI" in output
+    assert esco_lines.count() == 123855 - 67
+    assert esco_lines.filter(relation="essential").count() == 64946 - 55
+    assert OccupationGroup.objects.count() == 619
+
+    output = run("import_esco", *zips)
+    assert "Nothing changed." in output
+
+
+def test_it_imports_the_real_onet_excel_files_for_two_occupations(shared_data):
+    output = run(
+        "import_onet", shared_data / "onet-29.3", "--code", "15-1232.00", "--code", "15-1231.00"
+    )
+
+    assert output.startswith("O*NET 29.3:")
+    support = Occupation.objects.get(code="15-1232.00")
+    assert support.title == "Computer User Support Specialists"
+    assert support.group.code == "3512"  # through the shipped crosswalks
+    assert support.requirements.exists()
+    assert "Nothing changed." in run(
+        "import_onet", shared_data / "onet-29.3", "--code", "15-1232.00", "--code", "15-1231.00"
+    )
+
+
+def test_import_onet_refuses_a_directory_without_the_files(tmp_path):
+    before = snapshot()
+    with pytest.raises(CommandError):
+        run("import_onet", tmp_path)
+    assert snapshot() == before
+
+
+def test_it_imports_the_real_crosswalks(shared_data):
+    CrosswalkPair.objects.all().delete()
+    files = sorted((shared_data / "crosswalks").glob("*.csv"))
+
+    output = run("import_crosswalk", *files)
+
+    assert "1125 created" in output
+    pair = CrosswalkPair.objects.get(source_code="3512", target_scheme="SOC 2010")
+    assert (pair.target_code, pair.partial) == ("15-1151", False)
+    assert CrosswalkPair.objects.get(source_code="3514", target_code="15-1134").partial
+
+
+def test_import_crosswalk_rejects_an_unknown_table_and_keeps_the_others(tmp_path, shared_data):
+    before = snapshot()
+    good = shared_data / "crosswalks" / "isco08_to_soc2010.csv"
+    bad = tmp_path / "mystery.csv"
+    bad.write_text("a,b,c\n1,2,3\n")
+
+    with pytest.raises(CommandError, match=r"mystery\.csv"):
+        run("import_crosswalk", good, bad)
+    assert snapshot() == before
+
+
+def test_export_profile_prints_the_profile_as_csv():
+    output = run("export_profile", "3512.4")
+
+    lines = output.splitlines()
+    assert lines[0] == "competence_uri,competence,kind,reuse_level,relation,target_level,weight"
+    assert len(lines) == 81
+    assert "digital systems,knowledge,cross-sector,essential,3,2" in output
+
+
+def test_export_profile_rejects_an_unknown_code():
+    with pytest.raises(CommandError, match=r"No occupation with code '0000\.0'"):
+        run("export_profile", "0000.0")
+
+
+def test_the_import_runs_a_fixed_number_of_queries_per_table(
+    tmp_path, django_assert_max_num_queries
+):
+    """Bulk writes: the query count must not follow the number of rows."""
+    many = SKILLS + "".join(
+        f"KnowledgeSkillCompetence,{SKILL}x{i},knowledge,sector-specific,extra {i},,\n"
+        for i in range(300)
+    )
+    relations = RELATIONS + "".join(f"{OCC}a,optional,knowledge,{SKILL}x{i}\n" for i in range(300))
+    directory = write_esco(
+        tmp_path / "esco", skills_en__csv=many, occupationSkillRelations__csv=relations
+    )
+    with django_assert_max_num_queries(40):
+        run("import_esco", directory, "--release", "ESCO test")
+
+
+@pytest.fixture
+def shipped_copy(tmp_path) -> Path:
+    source = Path(__file__).resolve().parents[2] / "taxonomy" / "data" / "esco-v1.1.1"
+    return Path(shutil.copytree(source, tmp_path / "esco-v1.1.1"))
+
+
+def test_the_release_is_read_from_the_path(shipped_copy):
+    assert run("import_esco", shipped_copy).startswith("ESCO v1.1.1:")
+
+
+def test_a_path_without_a_release_needs_the_option(tmp_path):
+    with pytest.raises(CommandError, match="pass --release"):
+        run("import_esco", write_esco(tmp_path / "esco"))
+
+
+def test_sqlite_runs_in_wal_mode_with_immediate_transactions():
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite settings only apply to the SQLite database")
+    options = connection.settings_dict["OPTIONS"]
+    assert options["transaction_mode"] == "IMMEDIATE"
+    assert options["timeout"] >= 5
