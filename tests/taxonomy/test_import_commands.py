@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
 
 from taxonomy.models import (
     Competence,
@@ -390,11 +389,3 @@ def test_the_release_is_read_from_the_path(shipped_copy):
 def test_a_path_without_a_release_needs_the_option(tmp_path):
     with pytest.raises(CommandError, match="pass --release"):
         run("import_esco", write_esco(tmp_path / "esco"))
-
-
-def test_sqlite_runs_in_wal_mode_with_immediate_transactions():
-    if connection.vendor != "sqlite":
-        pytest.skip("SQLite settings only apply to the SQLite database")
-    options = connection.settings_dict["OPTIONS"]
-    assert options["transaction_mode"] == "IMMEDIATE"
-    assert options["timeout"] >= 5

@@ -1,0 +1,219 @@
+"""Browsing the taxonomy: search, occupation and group pages, the profile download."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from taxonomy.models import Competence, Occupation, Requirement
+
+pytestmark = pytest.mark.django_db
+
+LIST = reverse("taxonomy:occupation-list")
+
+
+def detail(code: str) -> str:
+    return reverse("taxonomy:occupation-detail", args=[code])
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(client):
+    for url in (LIST, detail("3512.4"), reverse("taxonomy:group-detail", args=["3512"])):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("login"))
+
+
+def test_the_about_page_is_public_and_shows_the_attribution_lines(client):
+    response = client.get(reverse("taxonomy:about"))
+
+    text = response.content.decode()
+    assert "ESCO v1.1.1 © European Union" in text
+    assert "used under the <a" in text and "CC BY 4.0</a> license" in text
+    assert "ISCO-08 © International Labour Organization." in text
+    assert "Practitioner" in text  # the proficiency scale
+
+
+def test_search_finds_occupations_by_title_alternative_label_and_code(alice_client):
+    by_title = alice_client.get(LIST, {"q": "help desk"}).content.decode()
+    by_label = alice_client.get(LIST, {"q": "IT officer"}).content.decode()
+    by_code = alice_client.get(LIST, {"q": "15-1232"}).content.decode()
+    by_group = alice_client.get(LIST, {"q": "3513"}).content.decode()
+
+    assert "ICT help desk agent" in by_title and "ICT technician" not in by_title
+    assert "ICT technician" in by_label
+    assert "Computer User Support Specialists" in by_code
+    assert "ICT network technician" in by_group
+
+
+def test_an_htmx_search_returns_only_the_results_fragment(alice_client):
+    response = alice_client.get(LIST, {"q": "webmaster"}, headers={"HX-Request": "true"})
+
+    text = response.content.decode()
+    assert text.lstrip().startswith('<section id="results"')
+    assert "<html" not in text
+    assert "webmaster" in text.lower()
+
+
+def test_the_full_page_carries_the_live_search_and_works_without_javascript(alice_client):
+    text = alice_client.get(LIST, {"q": "webmaster"}).content.decode()
+
+    assert "<html" in text
+    assert 'hx-get="/occupations/"' in text
+    assert '<form method="get" action="/occupations/"' in text
+    assert "1 occupation matching “webmaster”." in text
+
+
+@pytest.mark.parametrize(
+    "q",
+    ["'; DROP TABLE taxonomy_occupation; --", "%", "_", "<script>alert(1)</script>", "😀" * 300],
+)
+def test_search_accepts_any_string_and_shows_it_as_text(alice_client, q):
+    response = alice_client.get(LIST, {"q": q})
+
+    assert response.status_code == 200
+    assert "<script>alert(1)</script>" not in response.content.decode()
+    assert Occupation.objects.filter(code="3512.4").exists()
+
+
+def test_an_unknown_sort_column_or_page_is_not_an_error(alice_client):
+    assert alice_client.get(LIST, {"sort": "nonsense", "page": "999"}).status_code in (200, 404)
+    assert alice_client.get(LIST, {"page": "abc"}).status_code in (200, 404)
+
+
+def test_the_search_runs_the_same_number_of_queries_for_few_and_many_results(alice_client):
+    def count(q: str) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert alice_client.get(LIST, {"q": q}).status_code == 200
+        return len(queries)
+
+    few = count("webmaster")
+    Occupation.objects.bulk_create(
+        Occupation(code=f"9{i:03}.1", title=f"Webmaster clone {i}") for i in range(200)
+    )
+    assert count("webmaster") == few
+
+
+def test_the_occupation_page_shows_group_crosswalk_codes_and_grouped_profile(alice_client):
+    response = alice_client.get(detail("3512.4"))
+
+    text = response.content.decode()
+    assert "<h1>ICT technician" in text
+    assert "3512 Information and communications technology user support technicians" in text
+    assert "15-1151" in text and "15-1232.00" in text
+    assert "80 competences." in text
+    sections = response.context["sections"]
+    assert [relation for relation, _ in sections] == ["Essential", "Optional"]
+    counts = {(relation, kind): len(lines) for relation, kinds in sections for kind, lines in kinds}
+    assert counts == {
+        ("Essential", "Knowledge"): 7,
+        ("Essential", "Skills"): 16,
+        ("Optional", "Knowledge"): 50,
+        ("Optional", "Skills"): 7,
+    }
+
+
+def test_an_onet_occupation_shows_its_isco_group_and_older_codes(alice_client):
+    text = alice_client.get(detail("15-1232.00")).content.decode()
+
+    assert "3512 Information and communications technology user support technicians" in text
+    assert "15-1151.00" in text  # O*NET-SOC 2010
+    assert "15-1232" in text  # SOC 2018
+
+
+def test_an_occupation_without_a_profile_says_so(alice_client):
+    text = alice_client.get(detail("15-1111")).content.decode()
+
+    assert "has no competence profile yet" in text
+
+
+def test_an_unknown_occupation_is_404(alice_client):
+    assert alice_client.get(detail("0000.0")).status_code == 404
+    assert alice_client.get(reverse("taxonomy:group-detail", args=["0"])).status_code == 404
+
+
+def test_the_occupation_page_query_count_does_not_grow_with_the_profile(alice_client):
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert alice_client.get(detail("3512.4")).status_code == 200
+        return len(queries)
+
+    before = count()
+    occupation = Occupation.objects.get(code="3512.4")
+    extra = Competence.objects.bulk_create(
+        Competence(title=f"extra {i}", kind="skill") for i in range(220)
+    )
+    Requirement.objects.bulk_create(
+        Requirement(
+            occupation=occupation, competence=c, relation="optional", target_level=2, weight=1
+        )
+        for c in extra
+    )
+    assert count() == before
+
+
+def test_labels_are_shown_as_text_not_html(alice_client):
+    occupation = Occupation.objects.get(code="3512.4")
+    Competence.objects.filter(requirements__occupation=occupation, title="R").update(
+        title="<img src=x onerror=alert(1)>"
+    )
+
+    text = alice_client.get(detail("3512.4")).content.decode()
+
+    assert "<img src=x" not in text
+    assert "&lt;img src=x onerror=alert(1)&gt;" in text
+
+
+def test_the_profile_downloads_as_csv(alice_client):
+    response = alice_client.get(reverse("taxonomy:occupation-profile-csv", args=["3512.4"]))
+
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert 'filename="profile-3512.4.csv"' in response["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert len(rows) == 80
+    assert sum(row["relation"] == "essential" for row in rows) == 23
+    assert sum(row["kind"] == "knowledge" for row in rows) == 57
+    digital = next(row for row in rows if row["competence"] == "digital systems")
+    assert digital == {
+        "competence_uri": "",
+        "competence": "digital systems",
+        "kind": "knowledge",
+        "reuse_level": "cross-sector",
+        "relation": "essential",
+        "target_level": "3",
+        "weight": "2",
+    }
+
+
+def test_a_formula_like_title_is_neutralised_in_the_csv(alice_client):
+    Competence.objects.filter(title="R").update(title="=HYPERLINK(1)")
+
+    response = alice_client.get(reverse("taxonomy:occupation-profile-csv", args=["3512.4"]))
+
+    assert ",'=HYPERLINK(1)," in response.content.decode()
+
+
+def test_the_group_page_lists_tasks_examples_related_and_occupations(alice_client):
+    text = alice_client.get(reverse("taxonomy:group-detail", args=["3513"])).content.decode()
+
+    assert "operating, maintaining and troubleshooting network systems" in text
+    assert "Network support technician" in text
+    assert "Network administrator – 2522" in text
+    assert "ICT network technician" in text
+
+
+def test_the_default_data_has_the_specified_counts():
+    technician = Occupation.objects.get(code="3512.4")
+    lines = technician.requirements.select_related("competence")
+    assert lines.count() == 80
+    assert lines.filter(relation="essential").count() == 23
+    assert lines.filter(competence__kind="knowledge").count() == 57
+    assert lines.filter(competence__kind="skill").count() == 23
+    assert Occupation.objects.filter(group__code__startswith="351", source="esco").count() == 8
+    assert Occupation.objects.filter(source="soc").count() == 13
+    assert Occupation.objects.get(code="15-1231.00").requirements.exists()
+    assert Occupation.objects.get(code="15-1151").group.code == "3512"
