@@ -146,3 +146,6 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
+
+# The occupation admin posts five fields per profile line; long profiles exceed the default 1,000.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000

@@ -74,7 +74,8 @@ class RequirementInline(admin.TabularInline):
         return (
             super()
             .get_queryset(request)
-            .select_related("competence")
+            # The tabular inline prints each line's str(), which reads the occupation.
+            .select_related("competence", "occupation")
             .order_by("relation", "competence__title")
         )
 
@@ -180,7 +181,7 @@ class RequirementAdmin(FastListMixin, admin.ModelAdmin):
     def set_target_level(self, request: HttpRequest, queryset: QuerySet[Requirement]) -> None:
         value = request.POST.get("value", "").strip()
         levels = set(ProficiencyScale.current().levels.values_list("value", flat=True))
-        if not value.isdigit() or int(value) not in levels:
+        if not value.isdecimal() or int(value) not in levels:
             self.message_user(
                 request,
                 f"Target level must be one of {sorted(levels)}; nothing was changed.",
@@ -193,8 +194,9 @@ class RequirementAdmin(FastListMixin, admin.ModelAdmin):
     @admin.action(description="Set weight of selected lines to Value")
     def set_weight(self, request: HttpRequest, queryset: QuerySet[Requirement]) -> None:
         raw = request.POST.get("value", "").strip()
+        # Check the stored (rounded) value: 0.001 would become 0.00, 999.999 would be 1000.00.
         try:
-            weight = Decimal(raw)
+            weight = Decimal(raw).quantize(Decimal("0.01"))
         except InvalidOperation:
             weight = None
         if weight is None or not weight.is_finite() or not (0 < weight < 1000):
@@ -204,7 +206,7 @@ class RequirementAdmin(FastListMixin, admin.ModelAdmin):
                 messages.ERROR,
             )
             return
-        count = queryset.update(weight=weight.quantize(Decimal("0.01")))
+        count = queryset.update(weight=weight)
         self.message_user(request, f"{count} line(s) now weigh {weight}.", messages.SUCCESS)
 
 
