@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import importlib
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from django.apps import apps
+from django.contrib.auth.models import User
+from django.core.management import call_command
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+
+SEED_MIGRATION = importlib.import_module("taxonomy.migrations.0002_default_scale")
+PASSWORD = "a-long-password-1"
+# Short enough that a hang fails the test quickly, long enough for a cold page load.
+TIMEOUT_MS = 10_000
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def _chromium() -> str | None:
+    if Path("/usr/bin/chromium").is_file():
+        return "/usr/bin/chromium"
+    return shutil.which("chromium")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    executable = _chromium()
+    if executable is None:
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is not installed (apt-get install chromium): CI must run them")
+        pytest.skip("Chromium is not installed (apt-get install chromium): browser tests skipped")
+    with pytest.MonkeyPatch.context() as mp:
+        # The sync API runs an event loop in this thread; without this Django's ORM refuses
+        # to run in the test (fixtures creating users, assertions on the database).
+        mp.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=executable, headless=True, args=CHROMIUM_ARGS
+            )
+            yield browser
+            browser.close()
+
+
+@pytest.fixture
+def alice(live_server) -> User:
+    # live_server makes the test transactional, and a transactional test empties the database
+    # when it ends: put back the proficiency scale the migrations seed and the default data.
+    # (serialized_rollback cannot do the first: once Playwright marks an event loop as running
+    # in this thread, Django hands out new connection objects without the serialized data.)
+    SEED_MIGRATION.create_scale(apps, schema_editor=None)
+    call_command("load_default_data", verbosity=0)
+    return User.objects.create_user("alice", "alice@example.com", PASSWORD)
+
+
+@pytest.fixture
+def new_page(browser: Browser, live_server) -> Iterator[Callable[..., Page]]:
+    """Open a page in a fresh browser context; keyword arguments go to new_context()."""
+    contexts: list[BrowserContext] = []
+
+    def new_page(**options) -> Page:
+        context = browser.new_context(base_url=live_server.url, **options)
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        return context.new_page()
+
+    yield new_page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_page: Callable[..., Page]) -> Page:
+    return new_page()
