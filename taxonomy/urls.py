@@ -7,7 +7,7 @@ from taxonomy import views
 
 app_name = "taxonomy"
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="taxonomy:occupation-list"), name="home"),
+    path("", RedirectView.as_view(pattern_name="assessments:assessment-list"), name="home"),
     path("about/", views.about, name="about"),
     path("occupations/", views.occupation_list, name="occupation-list"),
     path("occupations/<str:code>/", views.occupation_detail, name="occupation-detail"),

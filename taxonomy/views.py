@@ -77,6 +77,7 @@ def occupation_detail(request: HttpRequest, code: str) -> HttpResponse:
             "occupation": occupation,
             "sections": _profile(occupation),
             "crosswalk_codes": occupation.crosswalk_codes(),
+            "draft": occupation.assessments.filter(user=request.user, status="draft").first(),
         },
     )
 

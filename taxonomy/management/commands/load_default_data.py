@@ -7,20 +7,23 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
+from assessments.services import demo_assessments_create
 from taxonomy import crosswalk, esco, onet, profiles, services
 from taxonomy.models import Occupation
 from taxonomy.tabular import DataError
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 DEMO_ACCOUNTS = [
-    # username, password, staff, superuser
-    ("admin", "gapwise-admin-demo", True, True),
-    ("manager", "gapwise-manager-demo", False, False),
-    ("technician", "gapwise-technician-demo", False, False),
+    # username, password, role, staff, superuser
+    ("admin", "gapwise-admin-demo", "taxonomy-admin", True, True),
+    ("manager", "gapwise-manager-demo", "manager", False, False),
+    ("technician", "gapwise-technician-demo", "technician", False, False),
 ]
+DEMO_OCCUPATION = "3512.4"
 
 
 class Command(BaseCommand):
@@ -100,12 +103,21 @@ class Command(BaseCommand):
         )
         return summaries
 
+    @transaction.atomic
     def create_demo_accounts(self) -> None:
         User = get_user_model()
-        for username, password, staff, superuser in DEMO_ACCOUNTS:
+        for username, password, role, staff, superuser in DEMO_ACCOUNTS:
             user, created = User.objects.get_or_create(username=username)
             if created:
                 user.is_staff, user.is_superuser = staff, superuser
                 user.set_password(password)
                 user.save()
-            self.stdout.write(f"demo account: {username} / {password}")
+                user.groups.add(Group.objects.get(name=role))
+            self.stdout.write(f"demo account: {username} / {password} ({role})")
+        technician = User.objects.get(username="technician")
+        if not technician.assessments.exists():
+            demo_assessments_create(user=technician, occupation_code=DEMO_OCCUPATION)
+            self.stdout.write(
+                f"demo assessments for technician: one submitted, one half-finished draft "
+                f"({DEMO_OCCUPATION})"
+            )

@@ -1,0 +1,69 @@
+"""Geometry for the report's server-rendered SVG bar chart; the template draws it.
+
+Each competence group gets two bars, target (outlined, hatched) and self (solid), with
+their values written beside them, so the chart reads without colour.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from assessments.scoring import Summary
+
+WIDTH = 640
+LABEL_WIDTH = 190
+VALUE_WIDTH = 110
+BAR = 14
+ROW = 2 * BAR + 22
+TOP = 24
+
+
+@dataclass(frozen=True)
+class Row:
+    label: str
+    y: int
+    target: float
+    target_width: float
+    level: float
+    level_width: float
+
+    @property
+    def level_y(self) -> int:
+        return self.y + BAR + 2
+
+    @property
+    def text_y(self) -> int:
+        return self.y + BAR - 3
+
+
+@dataclass(frozen=True)
+class Chart:
+    rows: list[Row]
+    height: int
+    ticks: list[tuple[int, float]]
+    width: int = WIDTH
+    label_width: int = LABEL_WIDTH
+    bar_height: int = BAR
+
+    @property
+    def value_x(self) -> int:
+        return WIDTH - VALUE_WIDTH + 8
+
+
+def bars(groups: Sequence[Summary], *, max_level: int) -> Chart:
+    span = WIDTH - LABEL_WIDTH - VALUE_WIDTH
+    scale = span / max(max_level, 1)
+    rows = [
+        Row(
+            label=group.name,
+            y=TOP + i * ROW,
+            target=round(float(group.mean_target), 1),
+            target_width=round(float(group.mean_target) * scale, 1),
+            level=round(float(group.mean_level), 1),
+            level_width=round(min(float(group.mean_level), max_level) * scale, 1),
+        )
+        for i, group in enumerate(groups)
+    ]
+    ticks = [(value, round(LABEL_WIDTH + value * scale, 1)) for value in range(max_level + 1)]
+    return Chart(rows=rows, height=TOP + len(rows) * ROW + 8, ticks=ticks)

@@ -1,0 +1,75 @@
+"""Reading rating answers out of a POST.
+
+The rating page is one form with three fields per competence: `c-<id>` (a level on the
+scale, or `dk` for "Don't know"), `c-<id>-confidence` and `c-<id>-evidence`. The
+htmx autosave posts the same names for one competence, plus `seq`.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Collection
+
+from django.core.exceptions import ValidationError
+from django.http import QueryDict
+
+from assessments.models import Rating
+from assessments.services import Answer
+
+DONT_KNOW = "dk"
+EVIDENCE_MAX = Rating._meta.get_field("evidence").max_length
+FIELD = re.compile(r"^c-(\d{1,12})(-confidence|-evidence)?$")
+CONFIDENCES = {"", *Rating.Confidence.values}
+
+
+def field_name(competence_id: int) -> str:
+    return f"c-{competence_id}"
+
+
+def read_answers(
+    data: QueryDict, *, profile: Collection[int], levels: Collection[int]
+) -> list[Answer]:
+    """Every competence the POST speaks of, validated; ValidationError on anything odd.
+
+    Any field naming a competence outside `profile`, a level off the scale, an unknown
+    confidence or an over-long note refuses the whole POST, so nothing half-applies.
+    """
+    seq = _seq(data.get("seq"))
+    mentioned: set[int] = set()
+    for name in data:
+        match = FIELD.match(name)
+        if match:
+            mentioned.add(int(match[1]))
+    unknown = mentioned - set(profile)
+    if unknown:
+        raise ValidationError(f"Not a competence of this profile: {sorted(unknown)[:5]}.")
+    answers = []
+    for competence_id in sorted(mentioned):
+        name = field_name(competence_id)
+        keys = (name, f"{name}-confidence", f"{name}-evidence")
+        if any(len(data.getlist(key)) > 1 for key in keys):
+            raise ValidationError(f"Competence {competence_id} was given twice.")
+        choice = data.get(name)
+        confidence = data.get(f"{name}-confidence", "")
+        evidence = data.get(f"{name}-evidence", "").strip()
+        answered, level = choice is not None, None
+        if choice is not None and choice != DONT_KNOW:
+            if not (choice.isascii() and choice.isdigit()) or int(choice) not in levels:
+                raise ValidationError(f"“{choice[:20]}” is not a level on the scale.")
+            level = int(choice)
+        if confidence not in CONFIDENCES:
+            raise ValidationError(f"“{confidence[:20]}” is not a confidence.")
+        if len(evidence) > EVIDENCE_MAX:
+            raise ValidationError(f"Keep the evidence note under {EVIDENCE_MAX} characters.")
+        answers.append(Answer(competence_id, answered, level, confidence, evidence, seq))
+    return answers
+
+
+def _seq(value: str | None) -> int:
+    """The client's sequence (milliseconds since the epoch); the server clock without one."""
+    if value is None or value == "":
+        return time.time_ns() // 1_000_000
+    if not (value.isascii() and value.isdigit()) or len(value) > 15:
+        raise ValidationError("Bad sequence number.")
+    return int(value)

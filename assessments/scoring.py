@@ -1,0 +1,198 @@
+"""The gap math: pure functions over profile lines, no Django.
+
+For requirement i with target t, weight w and self level r ("Don't know" and unrated
+count as 0): gap = max(0, t - r), met = r >= t, and readiness is
+sum(w * min(r, t)) / sum(w * t). Fractions keep the arithmetic exact, so a readiness
+of exactly 62.5 % rounds half up to 63 % and never to 62 % through a float error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+
+ESSENTIAL = "essential"
+
+
+@dataclass(frozen=True)
+class Line:
+    """One requirement of a profile and the level the person gave (None: unknown)."""
+
+    key: int
+    title: str
+    relation: str
+    target: int
+    weight: Decimal
+    level: int | None = None
+    kind: str = ""
+    reuse_level: str = ""
+
+    @property
+    def essential(self) -> bool:
+        return self.relation == ESSENTIAL
+
+    @property
+    def score(self) -> int:
+        return self.level or 0
+
+    @property
+    def gap(self) -> int:
+        return max(0, self.target - self.score)
+
+    @property
+    def met(self) -> bool:
+        return self.score >= self.target
+
+    @property
+    def weighted_gap(self) -> Decimal:
+        return self.weight * self.gap
+
+
+def readiness(lines: Iterable[Line]) -> Fraction | None:
+    """Weighted share of the targets reached; None when nothing is asked (all targets 0)."""
+    reached = wanted = Fraction(0)
+    for line in lines:
+        weight = Fraction(line.weight)
+        reached += weight * min(line.score, line.target)
+        wanted += weight * line.target
+    if wanted == 0:
+        return None
+    return reached / wanted
+
+
+def percent(share: Fraction | None) -> int | None:
+    """A share as a whole percentage, rounding half up."""
+    if share is None:
+        return None
+    scaled = share * 100
+    return int((scaled + Fraction(1, 2)).__floor__())
+
+
+def essentials_met(lines: Iterable[Line]) -> tuple[int, int]:
+    """(met, total) over the essential requirements."""
+    essentials = [line for line in lines if line.essential]
+    return sum(line.met for line in essentials), len(essentials)
+
+
+def verdict(lines: Iterable[Line]) -> str:
+    met, total = essentials_met(lines)
+    missing = total - met
+    if missing == 0:
+        return "Ready"
+    return f"{missing} essential gap{'s' if missing != 1 else ''}"
+
+
+def ordered_gaps(lines: Iterable[Line]) -> list[Line]:
+    """Lines below target: essential first, then the larger weighted gap, then title."""
+    gaps = [line for line in lines if line.gap]
+    return sorted(gaps, key=lambda line: (not line.essential, -line.weighted_gap, line.title))
+
+
+def strengths(lines: Iterable[Line]) -> list[Line]:
+    """Lines rated above target, the furthest above first."""
+    above = [line for line in lines if line.score > line.target]
+    return sorted(above, key=lambda line: (line.target - line.score, line.title))
+
+
+@dataclass(frozen=True)
+class Summary:
+    name: str
+    total: int
+    met: int
+    readiness: int | None
+    gap: int
+    mean_target: Fraction
+    mean_level: Fraction
+
+
+def summarise(name: str, lines: Sequence[Line]) -> Summary:
+    count = len(lines) or 1
+    return Summary(
+        name=name,
+        total=len(lines),
+        met=sum(line.met for line in lines),
+        readiness=percent(readiness(lines)),
+        gap=sum(line.gap for line in lines),
+        mean_target=Fraction(sum(line.target for line in lines), count),
+        mean_level=Fraction(sum(line.score for line in lines), count),
+    )
+
+
+def breakdown(
+    lines: Iterable[Line], key: Callable[[Line], str], order: Sequence[str] = ()
+) -> list[Summary]:
+    """One summary per value of key(line); values in `order` first, the rest by name."""
+    groups: dict[str, list[Line]] = {}
+    for line in lines:
+        groups.setdefault(key(line), []).append(line)
+    rank = {name: i for i, name in enumerate(order)}
+    names = sorted(groups, key=lambda name: (rank.get(name, len(rank)), name))
+    return [summarise(name, groups[name]) for name in names]
+
+
+@dataclass(frozen=True)
+class Change:
+    line: Line
+    before: int | None
+    """The earlier level; None when the competence was unknown or not in the earlier profile."""
+
+    @property
+    def delta(self) -> int:
+        return self.line.score - (self.before or 0)
+
+
+def compare(previous: Iterable[Line], current: Iterable[Line]) -> list[Change]:
+    """Per-competence change from an earlier assessment, the biggest moves first."""
+    before = {line.key: line.level for line in previous}
+    changes = [Change(line, before.get(line.key)) for line in current]
+    return sorted(changes, key=lambda change: (-abs(change.delta), change.line.title))
+
+
+@dataclass(frozen=True)
+class Match:
+    occupation: int
+    readiness: int | None
+    rated_share: int
+    """Whole percentage of the profile's lines with a known level."""
+    shared: int
+
+
+def career_matches(
+    levels: Mapping[int, int | None],
+    profiles: Mapping[int, Sequence[Line]],
+    limit: int = 5,
+) -> list[Match]:
+    """Readiness against each profile from the person's latest level of each competence.
+
+    `levels` maps competence keys to the latest known level (None: "Don't know");
+    competences missing from it count 0. Only profiles sharing a rated competence count.
+    """
+    matches = []
+    for occupation, lines in profiles.items():
+        scored = [
+            Line(
+                key=line.key,
+                title=line.title,
+                relation=line.relation,
+                target=line.target,
+                weight=line.weight,
+                level=levels.get(line.key),
+            )
+            for line in lines
+        ]
+        shared = sum(line.key in levels for line in lines)
+        if not shared:
+            continue
+        known = sum(line.level is not None for line in scored)
+        matches.append(
+            Match(
+                occupation=occupation,
+                readiness=percent(readiness(scored)),
+                rated_share=percent(Fraction(known, len(lines))) or 0,
+                shared=shared,
+            )
+        )
+    matches.sort(key=lambda m: (-(m.readiness or 0), -m.rated_share, m.occupation))
+    return matches[:limit]

@@ -1,0 +1,71 @@
+"""Admin for learning resources (edited there) and assessments (shown, not edited)."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.urls import reverse
+
+from assessments.models import LearningResource, Rating
+from tests.assessments.conftest import rate_all
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def taxonomy_admin(client):
+    user = User.objects.create_user("tina", password="t-long-password-1", is_staff=True)
+    user.groups.add(Group.objects.get(name="taxonomy-admin"))
+    client.force_login(user)
+    return client
+
+
+def test_a_taxonomy_admin_adds_a_learning_resource_for_competences(
+    taxonomy_admin, technician_occupation
+):
+    competences = list(
+        technician_occupation.requirements.values_list("competence_id", flat=True)[:2]
+    )
+    response = taxonomy_admin.post(
+        reverse("admin:assessments_learningresource_add"),
+        {
+            "title": "CompTIA Network+",
+            "url": "https://www.comptia.org/certifications/network",
+            "kind": "certification",
+            "description": "",
+            "competences": competences,
+        },
+    )
+
+    assert response.status_code == 302
+    resource = LearningResource.objects.get()
+    assert sorted(resource.competences.values_list("id", flat=True)) == sorted(competences)
+    listing = taxonomy_admin.get(reverse("admin:assessments_learningresource_changelist"))
+    assert "CompTIA Network+" in listing.content.decode()
+
+
+def test_a_bad_url_is_refused(taxonomy_admin):
+    response = taxonomy_admin.post(
+        reverse("admin:assessments_learningresource_add"),
+        {"title": "x", "url": "javascript:alert(1)", "kind": "course"},
+    )
+    assert response.status_code == 200
+    assert "Enter a valid URL." in response.content.decode()
+    assert not LearningResource.objects.exists()
+
+
+def test_taxonomy_admins_do_not_see_assessments(taxonomy_admin):
+    assert taxonomy_admin.get(reverse("admin:assessments_assessment_changelist")).status_code == 403
+
+
+def test_a_superuser_sees_assessments_read_only(admin_client, alice, draft):
+    rate_all(draft, lambda r: 2)
+
+    listing = admin_client.get(reverse("admin:assessments_assessment_changelist"))
+    page = admin_client.get(reverse("admin:assessments_assessment_change", args=[draft.pk]))
+
+    assert "alice" in listing.content.decode()
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'name="ratings-0-level"' not in html  # shown, not editable
+    assert Rating.objects.filter(assessment=draft).count() == 80

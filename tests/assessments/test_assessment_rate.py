@@ -1,0 +1,303 @@
+"""The rating page: showing the profile, autosave through htmx, the plain form post."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from assessments.models import Rating
+from assessments.services import assessment_start
+from tests.assessments.conftest import rate, url
+
+pytestmark = pytest.mark.django_db
+
+
+def competences(assessment) -> list[int]:
+    return list(
+        assessment.occupation.requirements.order_by("competence__title").values_list(
+            "competence_id", flat=True
+        )
+    )
+
+
+def stored(assessment) -> dict[int, tuple]:
+    return {
+        r.competence_id: (r.answered, r.level, r.confidence, r.evidence)
+        for r in Rating.objects.filter(assessment=assessment)
+    }
+
+
+def test_the_page_lists_every_competence_as_a_radio_group(alice_client, draft):
+    response = alice_client.get(url("assessment-rate", draft))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.count('<fieldset class="rating"') == 80
+    assert "<legend>ABAP</legend>" in html
+    for name in ("None", "Aware", "Practitioner", "Proficient", "Expert", "Don't know"):
+        assert f">{name}</label>" in html
+    assert "Progress: 0 of 80 rated" in html
+    assert "Essentials rated: 0 of 23" in html
+
+
+def test_essentials_come_first_then_knowledge_and_skills(alice_client, draft):
+    html = alice_client.get(url("assessment-rate", draft)).content.decode()
+
+    headings = re.findall(r'<h2 id="section-\d+">([^<]+?) <span', html)
+    assert headings == [
+        "Essential knowledge",
+        "Essential skills",
+        "Optional knowledge",
+        "Optional skills",
+    ]
+
+
+def test_saved_ratings_come_back_checked(alice_client, draft):
+    first, second, third = competences(draft)[:3]
+    rate(draft, {first: 3, second: None})
+
+    html = alice_client.get(url("assessment-rate", draft)).content.decode()
+
+    assert re.search(rf'name="c-{first}" value="3"[^>]*checked', html)
+    assert re.search(rf'name="c-{second}" value="dk"[^>]*checked', html)
+    assert not re.search(rf'name="c-{third}" value="[^"]*"[^>]*checked', html)
+    assert "Progress: 2 of 80 rated" in html
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_the_page_renders_the_same_with_or_without_htmx(alice_client, draft, htmx):
+    headers = {"HX-Request": "true"} if htmx else {}
+    response = alice_client.get(url("assessment-rate", draft), headers=headers)
+    assert response.status_code == 200
+    assert response.content.decode().count('<fieldset class="rating"') == 80
+
+
+def test_an_autosave_stores_one_rating_and_answers_with_its_status(alice_client, draft):
+    competence = competences(draft)[0]
+
+    response = alice_client.post(
+        url("assessment-rate", draft),
+        {f"c-{competence}": "2", f"c-{competence}-confidence": "high", "seq": "10"},
+        headers={"HX-Request": "true"},
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert f'<span id="status-{competence}" class="save-status saved"' in html
+    assert 'hx-swap-oob="true"' in html and "Progress: 1 of 80 rated" in html
+    assert stored(draft) == {competence: (True, 2, "high", "")}
+
+
+def test_a_replayed_autosave_changes_nothing(alice_client, draft):
+    competence = competences(draft)[0]
+    data = {f"c-{competence}": "4", "seq": "10"}
+    for _ in range(3):
+        response = alice_client.post(
+            url("assessment-rate", draft), data, headers={"HX-Request": "true"}
+        )
+        assert response.status_code == 200
+
+    assert Rating.objects.filter(assessment=draft).count() == 1
+    assert stored(draft)[competence] == (True, 4, "", "")
+
+
+def test_an_older_save_arriving_late_does_not_overwrite_a_newer_one(alice_client, draft):
+    competence = competences(draft)[0]
+    save = url("assessment-rate", draft)
+    alice_client.post(save, {f"c-{competence}": "3", "seq": "200"}, headers={"HX-Request": "true"})
+    alice_client.post(save, {f"c-{competence}": "1", "seq": "100"}, headers={"HX-Request": "true"})
+
+    assert stored(draft)[competence] == (True, 3, "", "")
+
+
+def test_a_note_without_a_level_keeps_the_level(alice_client, draft):
+    competence = competences(draft)[0]
+    rate(draft, {competence: 2})
+
+    alice_client.post(
+        url("assessment-rate", draft),
+        {f"c-{competence}-evidence": "  Ran the <b>VPN</b> rollout  ", "seq": "99"},
+        headers={"HX-Request": "true"},
+    )
+
+    assert stored(draft)[competence] == (True, 2, "", "Ran the <b>VPN</b> rollout")
+    html = alice_client.get(url("assessment-rate", draft)).content.decode()
+    assert 'value="Ran the &lt;b&gt;VPN&lt;/b&gt; rollout"' in html
+
+
+def test_a_note_before_any_level_is_kept_but_not_counted_as_rated(alice_client, draft):
+    competence = competences(draft)[0]
+
+    response = alice_client.post(
+        url("assessment-rate", draft),
+        {f"c-{competence}-confidence": "low", "seq": "5"},
+        headers={"HX-Request": "true"},
+    )
+
+    assert "Progress: 0 of 80 rated" in response.content.decode()
+    assert stored(draft)[competence] == (False, None, "low", "")
+
+
+def test_the_plain_form_post_saves_every_answer_and_redirects(alice_client, draft):
+    ids = competences(draft)
+    data = {f"c-{cid}": str(i % 5) for i, cid in enumerate(ids[:10])}
+    data[f"c-{ids[10]}"] = "dk"
+    data.update({f"c-{cid}-confidence": "" for cid in ids})
+    data.update({f"c-{cid}-evidence": "" for cid in ids})
+
+    response = alice_client.post(url("assessment-rate", draft), data, follow=True)
+
+    assert response.redirect_chain == [(url("assessment-rate", draft), 302)]
+    assert "Saved. 11 of 80 rated." in response.content.decode()
+    saved = stored(draft)
+    assert {cid: saved[cid][1] for cid in ids[:11]} == {
+        **{cid: i % 5 for i, cid in enumerate(ids[:10])},
+        ids[10]: None,
+    }
+    assert sum(answered for answered, *_ in saved.values()) == 11
+
+
+def test_save_and_review_goes_to_the_submit_page(alice_client, draft):
+    competence = competences(draft)[0]
+    response = alice_client.post(
+        url("assessment-rate", draft), {f"c-{competence}": "1", "next": "submit"}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == url("assessment-submit", draft)
+
+
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("c-{other}", "2", "Not a competence of this profile"),
+        ("c-{cid}", "5", "is not a level on the scale"),
+        ("c-{cid}", "-1", "is not a level on the scale"),
+        ("c-{cid}", "²", "is not a level on the scale"),
+        ("c-{cid}", "three", "is not a level on the scale"),
+        ("c-{cid}-confidence", "total", "is not a confidence"),
+        ("c-{cid}-evidence", "x" * 501, "under 500 characters"),
+        ("seq", "soon", "Bad sequence number"),
+    ],
+)
+@pytest.mark.parametrize("htmx", [False, True])
+def test_tampered_input_is_refused_and_writes_nothing(
+    alice_client, draft, make_profile, field, value, message, htmx
+):
+    cid = competences(draft)[0]
+    other = make_profile(3).requirements.first().competence_id
+    rate(draft, {cid: 1})
+    data = {f"c-{cid}": "2", field.format(cid=cid, other=other): value}
+    headers = {"HX-Request": "true"} if htmx else {}
+
+    response = alice_client.post(url("assessment-rate", draft), data, headers=headers)
+
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert response["Content-Type"].startswith("text/plain")
+    assert stored(draft) == {cid: (True, 1, "", "")}
+
+
+def test_a_competence_given_twice_is_refused(alice_client, draft):
+    cid = competences(draft)[0]
+    response = alice_client.post(
+        url("assessment-rate", draft),
+        f"c-{cid}=1&c-{cid}=3",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 400
+    assert stored(draft) == {}
+
+
+def test_an_autosave_must_speak_of_exactly_one_competence(alice_client, draft):
+    first, second = competences(draft)[:2]
+    response = alice_client.post(
+        url("assessment-rate", draft),
+        {f"c-{first}": "1", f"c-{second}": "2"},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 400
+    assert stored(draft) == {}
+
+
+def test_someone_elses_assessment_is_a_404_and_stays_untouched(bob_client, draft):
+    cid = competences(draft)[0]
+    assert bob_client.get(url("assessment-rate", draft)).status_code == 404
+    response = bob_client.post(
+        url("assessment-rate", draft), {f"c-{cid}": "4"}, headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 404
+    assert stored(draft) == {}
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(client, draft):
+    response = client.get(url("assessment-rate", draft))
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_a_submitted_assessment_cannot_be_rated(alice_client, draft):
+    cid = competences(draft)[0]
+    rate(draft, {cid: 2})
+    draft.status, draft.submitted_at = "submitted", draft.created_at
+    draft.save()
+
+    assert alice_client.get(url("assessment-rate", draft))["Location"] == url(
+        "assessment-report", draft
+    )
+    response = alice_client.post(
+        url("assessment-rate", draft), {f"c-{cid}": "4"}, headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 409
+    assert stored(draft) == {cid: (True, 2, "", "")}
+
+
+def test_every_post_needs_the_csrf_token(alice, draft):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(alice)
+    cid = competences(draft)[0]
+
+    refused = client.post(
+        url("assessment-rate", draft), {f"c-{cid}": "3"}, headers={"HX-Request": "true"}
+    )
+
+    assert refused.status_code == 403
+    assert stored(draft) == {}
+    client.get(url("assessment-rate", draft))
+    token = client.cookies["csrftoken"].value
+    accepted = client.post(
+        url("assessment-rate", draft),
+        {f"c-{cid}": "3"},
+        headers={"HX-Request": "true", "X-CSRFToken": token},
+    )
+    assert accepted.status_code == 200
+    assert stored(draft)[cid][1] == 3
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_query_counts_do_not_grow_with_the_profile(alice, alice_client, make_profile, htmx):
+    counts = {}
+    for size in (20, 300):
+        assessment = assessment_start(user=alice, occupation=make_profile(size))
+        ids = competences(assessment)
+        rate(assessment, {cid: 2 for cid in ids[: size // 2]})
+        headers = {"HX-Request": "true"} if htmx else {}
+        with CaptureQueriesContext(connection) as page:
+            response = alice_client.get(url("assessment-rate", assessment), headers=headers)
+        assert response.status_code == 200
+        with CaptureQueriesContext(connection) as save:
+            response = alice_client.post(
+                url("assessment-rate", assessment), {f"c-{ids[-1]}": "3"}, headers=headers
+            )
+        assert response.status_code in (200, 302)
+        counts[size] = (len(page), len(save))
+
+    assert counts[20] == counts[300]
+    page, save = counts[20]
+    # session, user, assessment, profile, ratings, scale levels
+    assert page == 6
+    # the same five reads, the locked write (savepoints, lock, upsert, stamp), progress
+    assert save <= 11
