@@ -10,7 +10,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from assessments.models import Assessment, Rating
+from assessments.models import Assessment, LearningResource, Rating
 from taxonomy.models import Occupation, Requirement
 
 
@@ -172,3 +172,48 @@ def demo_assessments_create(*, user: AbstractBaseUser, occupation_code: str) -> 
             for r in requirements[: len(requirements) // 2]
         ],
     )
+
+
+@transaction.atomic
+def learning_resources_import(*, rows: list[dict[str, str]], occupation_code: str) -> str:
+    """Create or update resources by URL; `competences` names titles of the profile, ";"-separated.
+
+    Returns a one-line summary. An unknown title stops the import and changes nothing.
+    """
+    profile = dict(
+        Requirement.objects.filter(occupation__code=occupation_code).values_list(
+            "competence__title", "competence_id"
+        )
+    )
+    existing = {r.url: r for r in LearningResource.objects.prefetch_related("competences")}
+    counts = {"created": 0, "updated": 0, "unchanged": 0}
+    for number, row in enumerate(rows, start=2):
+        titles = [t.strip() for t in row["competences"].split(";") if t.strip()]
+        unknown = [t for t in titles if t not in profile]
+        if unknown:
+            raise AssessmentError(
+                f"learning resources, record {number}, column competences: "
+                f"not in the {occupation_code} profile: {', '.join(unknown)}"
+            )
+        wanted = {profile[t] for t in titles}
+        resource = existing.get(row["url"])
+        if resource is None:
+            resource = LearningResource.objects.create(
+                url=row["url"], title=row["title"], kind=row["kind"]
+            )
+            counts["created"] += 1
+        elif (resource.title, resource.kind) == (row["title"], row["kind"]) and wanted == {
+            c.pk for c in resource.competences.all()
+        }:
+            counts["unchanged"] += 1
+            continue
+        else:
+            resource.title, resource.kind = row["title"], row["kind"]
+            resource.save()
+            counts["updated"] += 1
+        resource.competences.set(wanted)
+    summary = "Learning resources: " + ", ".join(f"{n} {label}" for label, n in counts.items())
+    summary += "."
+    if not counts["created"] and not counts["updated"]:
+        summary += " Nothing changed."
+    return summary

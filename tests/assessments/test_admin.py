@@ -7,6 +7,7 @@ from django.contrib.auth.models import Group, User
 from django.urls import reverse
 
 from assessments.models import LearningResource, Rating
+from assessments.services import AssessmentError, learning_resources_import
 from tests.assessments.conftest import rate_all
 
 pytestmark = pytest.mark.django_db
@@ -29,8 +30,8 @@ def test_a_taxonomy_admin_adds_a_learning_resource_for_competences(
     response = taxonomy_admin.post(
         reverse("admin:assessments_learningresource_add"),
         {
-            "title": "CompTIA Network+",
-            "url": "https://www.comptia.org/certifications/network",
+            "title": "Cisco CCNA",
+            "url": "https://www.cisco.com/site/us/en/learn/training-certifications/certifications/enterprise/ccna/index.html",
             "kind": "certification",
             "description": "",
             "competences": competences,
@@ -38,10 +39,10 @@ def test_a_taxonomy_admin_adds_a_learning_resource_for_competences(
     )
 
     assert response.status_code == 302
-    resource = LearningResource.objects.get()
+    resource = LearningResource.objects.get(title="Cisco CCNA")
     assert sorted(resource.competences.values_list("id", flat=True)) == sorted(competences)
     listing = taxonomy_admin.get(reverse("admin:assessments_learningresource_changelist"))
-    assert "CompTIA Network+" in listing.content.decode()
+    assert "Cisco CCNA" in listing.content.decode()
 
 
 def test_a_bad_url_is_refused(taxonomy_admin):
@@ -51,7 +52,7 @@ def test_a_bad_url_is_refused(taxonomy_admin):
     )
     assert response.status_code == 200
     assert "Enter a valid URL." in response.content.decode()
-    assert not LearningResource.objects.exists()
+    assert not LearningResource.objects.filter(title="x").exists()
 
 
 def test_taxonomy_admins_do_not_see_assessments(taxonomy_admin):
@@ -69,3 +70,26 @@ def test_a_superuser_sees_assessments_read_only(admin_client, alice, draft):
     html = page.content.decode()
     assert 'name="ratings-0-level"' not in html  # shown, not editable
     assert Rating.objects.filter(assessment=draft).count() == 80
+
+
+def test_the_default_data_links_learning_resources_to_technician_competences():
+    resource = LearningResource.objects.get(url="https://www.comptia.org/certifications/security")
+    titles = set(resource.competences.values_list("title", flat=True))
+    assert titles == {
+        "attack vectors",
+        "define firewall rules",
+        "implement anti-virus software",
+        "ICT encryption",
+        "use access control software",
+    }
+    assert LearningResource.objects.count() == 13
+
+
+def test_a_resource_naming_an_unknown_competence_stops_the_import():
+    rows = [
+        {"title": "New", "url": "https://example.org/new", "kind": "course", "competences": "ABAP"},
+        {"title": "Bad", "url": "https://example.org/bad", "kind": "course", "competences": "x"},
+    ]
+    with pytest.raises(AssessmentError, match=r"record 3, column competences: .*: x"):
+        learning_resources_import(rows=rows, occupation_code="3512.4")
+    assert not LearningResource.objects.filter(url__startswith="https://example.org").exists()

@@ -11,12 +11,17 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from assessments.services import demo_assessments_create
+from assessments.services import (
+    AssessmentError,
+    demo_assessments_create,
+    learning_resources_import,
+)
 from taxonomy import crosswalk, esco, onet, profiles, services
 from taxonomy.models import Occupation
 from taxonomy.tabular import DataError
 
 DATA = Path(__file__).resolve().parents[2] / "data"
+RESOURCES = Path(__file__).resolve().parents[3] / "assessments" / "data" / "learning-resources.csv"
 DEMO_ACCOUNTS = [
     # username, password, role, staff, superuser
     ("admin", "gapwise-admin-demo", "taxonomy-admin", True, True),
@@ -31,7 +36,8 @@ class Command(BaseCommand):
         "Load the default ICT taxonomy shipped in taxonomy/data/: ISCO-08 group 351, the ESCO "
         "v1.1.1 occupations of 3511-3514, the newer ESCO ICT technician profile, SOC 2010 "
         "computer occupations, O*NET 29.3 profiles of 15-1231.00 and 15-1232.00, and the "
-        "crosswalks. Safe to run again: it changes only what differs."
+        "crosswalks, plus learning resources for the ICT technician's competences. Safe to run "
+        "again: it changes only what differs."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -47,7 +53,7 @@ class Command(BaseCommand):
         progress = self.stderr.write if options["verbosity"] >= 1 else services.quiet
         try:
             summaries = self.load(progress)
-        except DataError as error:
+        except (DataError, AssessmentError) as error:
             raise CommandError(str(error)) from None
         for summary in summaries:
             self.stdout.write(str(summary))
@@ -55,10 +61,12 @@ class Command(BaseCommand):
             self.create_demo_accounts()
 
     @transaction.atomic
-    def load(self, progress: services.Progress) -> list[services.ImportSummary]:
+    def load(self, progress: services.Progress) -> list[services.ImportSummary | str]:
         groups = json.loads((DATA / "isco-351.json").read_text())
         seeded = {group["code"] for group in groups}
-        summaries = [services.groups_import(groups=groups, release_name="ISCO-08 (ILO)")]
+        summaries: list[services.ImportSummary | str] = [
+            services.groups_import(groups=groups, release_name="ISCO-08 (ILO)")
+        ]
 
         # The ICT technician page is newer than the v1.1.1 export: its profile and the
         # wording of its competences win, so it goes first and the export skips them.
@@ -94,6 +102,9 @@ class Command(BaseCommand):
             summaries.append(
                 services.crosswalk_import(pairs=pairs, release_name="Crosswalks", table=table)
             )
+
+        rows = list(csv.DictReader(io.StringIO(RESOURCES.read_text())))
+        summaries.append(learning_resources_import(rows=rows, occupation_code=DEMO_OCCUPATION))
 
         onet_data = onet.read_dataset(DATA / "onet-29.3")
         summaries.append(
