@@ -105,23 +105,30 @@ class Item:
     requirement: Requirement
     rating: Rating | None
     name: str
-
-    @property
-    def choice(self) -> str:
-        """The checked radio's value, "" when none is."""
-        if self.rating is None or not self.rating.answered:
-            return ""
-        return DONT_KNOW if self.rating.level is None else str(self.rating.level)
+    options: list[tuple[str, str, bool]]  # radio value, label, checked
 
 
-def _sections(requirements: list[Requirement], ratings: dict[int, Rating]):
+def _choice(rating: Rating | None) -> str:
+    """The checked radio's value, "" when none is."""
+    if rating is None or not rating.answered:
+        return ""
+    return DONT_KNOW if rating.level is None else str(rating.level)
+
+
+def _sections(
+    requirements: list[Requirement], ratings: dict[int, Rating], levels: list[ProficiencyLevel]
+):
+    # Worked out here rather than in the template: 80 competences × 6 radios is the page.
+    radios = [(str(level.value), level.name) for level in levels] + [(DONT_KNOW, "Don't know")]
     sections = []
     for relation, kind, label in SECTIONS:
-        items = [
-            Item(r, ratings.get(r.competence_id), field_name(r.competence_id))
-            for r in requirements
-            if r.relation == relation and r.competence.kind == kind
-        ]
+        items = []
+        for r in requirements:
+            if r.relation == relation and r.competence.kind == kind:
+                rating = ratings.get(r.competence_id)
+                choice = _choice(rating)
+                options = [(value, name, value == choice) for value, name in radios]
+                items.append(Item(r, rating, field_name(r.competence_id), options))
         if items:
             sections.append((label, items))
     return sections
@@ -175,13 +182,14 @@ def assessment_rate(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         return _save_ratings(request, assessment, requirements)
     ratings = {r.competence_id: r for r in assessment.ratings.all()}
     answered = {cid for cid, r in ratings.items() if r.answered}
+    levels = _levels()
     return render(
         request,
         "assessments/assessment_rate.html",
         {
             "assessment": assessment,
-            "levels": _levels(),
-            "sections": _sections(requirements, ratings),
+            "levels": levels,
+            "sections": _sections(requirements, ratings, levels),
             "progress": _progress(requirements, answered),
             "dont_know": DONT_KNOW,
         },

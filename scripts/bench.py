@@ -6,6 +6,11 @@ best of a few runs (--repeat). This is not a test: nothing here fails on a slow 
 ESCO import: the full ESCO v1.1.1 export (two zips) into a fresh SQLite file, against a
 floor that parses the same zips with the csv module and inserts the same rows into bare
 SQLite tables with executemany. Targets: first import <= 5x, re-import <= 3x.
+
+Web: the default data and demo accounts in a fresh SQLite file; the demo technician's
+rating page (80 competences), one autosave and the gap report, each served through
+Django's full request cycle (test client: middleware, session, auth, templates) against a
+minimal login-required view served the same way. Each figure is the median of --requests.
 """
 
 from __future__ import annotations
@@ -15,10 +20,13 @@ import csv
 import io
 import os
 import sqlite3
+import statistics
 import sys
 import tempfile
 import time
+import types
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -66,28 +74,16 @@ def best(runs: list[float]) -> float:
     return min(runs)
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=3, help="Runs per timing (best is kept).")
-    args = parser.parse_args()
+def bench_esco(repeat: int, workdir: Path, database: Path) -> int:
+    from django.core.management import call_command
+    from django.db import connection
+
     zips = sorted(ESCO.glob("*.zip"))
     if len(zips) != 2:
         print(f"The ESCO v1.1.1 zips are not in {ESCO}: nothing to measure.", file=sys.stderr)
         return 2
-
-    workdir = Path(tempfile.mkdtemp(prefix="gapwise-bench-"))
-    database = workdir / "bench.sqlite3"
-    os.environ["DATABASE_URL"] = f"sqlite:///{database}"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-    from django.db import connection
-
     floors, firsts, agains = [], [], []
-    for run in range(args.repeat):
+    for run in range(repeat):
         floors.append(floor(zips, workdir / f"floor-{run}.sqlite3"))
 
         connection.close()
@@ -107,7 +103,7 @@ def main() -> int:
             return 1
 
     base = best(floors)
-    print(f"ESCO v1.1.1 full import, SQLite, best of {args.repeat}:")
+    print(f"ESCO v1.1.1 full import, SQLite, best of {repeat}:")
     print(f"  floor (csv + executemany)  {base:7.2f} s   1.00x")
     for label, runs, target in (
         ("first import              ", firsts, 5),
@@ -116,6 +112,95 @@ def main() -> int:
         t = best(runs)
         print(f"  {label} {t:7.2f} s  {t / base:5.2f}x  (target <= {target}x)")
     return 0
+
+
+def bench_web(requests: int, database: Path) -> int:
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.decorators import login_required
+    from django.core.management import call_command
+    from django.db import connection
+    from django.http import HttpResponse
+    from django.test import Client, override_settings
+    from django.urls import include, path, reverse
+
+    from assessments.models import Assessment
+
+    connection.close()
+    database.unlink(missing_ok=True)
+    call_command("migrate", verbosity=0)
+    with override_settings(DEBUG=True):
+        call_command("load_default_data", "--demo", verbosity=0, stdout=io.StringIO())
+    technician = get_user_model().objects.get(username="technician")
+    draft = Assessment.objects.drafts().get(user=technician)
+    submitted = Assessment.objects.submitted().get(user=technician)
+    competence = draft.occupation.requirements.values_list("competence_id", flat=True)[0]
+
+    @login_required
+    def minimal(request):
+        return HttpResponse("ok")
+
+    urls = types.ModuleType("bench_urls")  # the project's URLs plus the minimal view
+    urls.urlpatterns = [path("bench/minimal/", minimal), path("", include("config.urls"))]
+    client = Client(SERVER_NAME="localhost")
+    client.force_login(technician)
+    field = f"c-{competence}"
+    saves = iter(range(1, 10**9))
+
+    def autosave():
+        seq = next(saves)
+        data = {field: str(seq % 5), "seq": str(seq)}
+        return client.post(rate_url, data, headers={"HX-Request": "true"})
+
+    with override_settings(ROOT_URLCONF=urls, DEBUG=False):
+        rate_url = reverse("assessments:assessment-rate", args=[draft.pk])
+        report_url = reverse("assessments:assessment-report", args=[submitted.pk])
+        cases: list[tuple[str, Callable]] = [
+            ("minimal login-required view ", lambda: client.get("/bench/minimal/")),
+            ("rating page, 80 competences ", lambda: client.get(rate_url)),
+            ("one autosave (htmx POST)    ", autosave),
+            ("gap report, 80 competences  ", lambda: client.get(report_url)),
+        ]
+        medians = {}
+        for label, request in cases:
+            times = []
+            for _ in range(requests + 3):  # the first few warm caches and are dropped
+                start = time.perf_counter()
+                response = request()
+                times.append(time.perf_counter() - start)
+                if response.status_code != 200:
+                    print(f"{label.strip()}: HTTP {response.status_code}", file=sys.stderr)
+                    return 1
+            medians[label] = statistics.median(times[3:])
+
+    base = medians[cases[0][0]]
+    print(f"Web, SQLite, Django test client, median of {requests} requests:")
+    for label, t in medians.items():
+        print(f"  {label} {t * 1000:7.2f} ms  {t / base:5.2f}x")
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3, help="Import runs per timing (best kept).")
+    parser.add_argument("--requests", type=int, default=50, help="Requests per web timing.")
+    parser.add_argument("--only", choices=["esco", "web"], help="Run one part only.")
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="gapwise-bench-"))
+    database = workdir / "bench.sqlite3"
+    os.environ["DATABASE_URL"] = f"sqlite:///{database}"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    status = 0
+    if args.only in (None, "esco"):
+        status = bench_esco(args.repeat, workdir, database)
+    if args.only in (None, "web") and status == 0:
+        print()
+        status = bench_web(args.requests, database)
+    return status
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils.html import escape
 
 from assessments.models import Rating
 from assessments.services import assessment_start
@@ -39,7 +40,7 @@ def test_the_page_lists_every_competence_as_a_radio_group(alice_client, draft):
     assert html.count('<fieldset class="rating"') == 80
     assert "<legend>ABAP</legend>" in html
     for name in ("None", "Aware", "Practitioner", "Proficient", "Expert", "Don't know"):
-        assert f">{name}</label>" in html
+        assert f">{escape(name)}</label>" in html
     assert "Progress: 0 of 80 rated" in html
     assert "Essentials rated: 0 of 23" in html
 

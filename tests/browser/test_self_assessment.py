@@ -1,0 +1,203 @@
+"""The technician's journey in a real browser: rate, reload, submit, read the report."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from decimal import ROUND_HALF_UP, Decimal
+
+import pytest
+from django.contrib.auth.models import User
+from playwright.sync_api import Locator, Page, expect
+
+from assessments.models import Assessment
+from taxonomy.management.commands.load_default_data import DEMO_ACCOUNTS
+from taxonomy.models import Requirement
+
+pytestmark = pytest.mark.browser
+
+PASSWORDS = {username: password for username, password, *_ in DEMO_ACCOUNTS}
+# The radio labels in scale order; "Don't know" is last and counts as 0.
+LEVELS = ["None", "Aware", "Practitioner", "Proficient", "Expert", "Don't know"]
+
+
+def sign_in_as_technician(page: Page) -> None:
+    page.goto("/")
+    page.get_by_label("Username").fill("technician")
+    page.get_by_label("Password").fill(PASSWORDS["technician"])
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="My assessments")).to_be_visible()
+
+
+def open_the_draft(page: Page) -> None:
+    page.get_by_role("link", name="Occupations", exact=True).click()
+    page.get_by_label(re.compile("^Search occupations")).fill("ICT technician")
+    page.get_by_role("button", name="Search").click()
+    page.get_by_role("link", name="ICT technician", exact=True).click()
+    page.get_by_role("button", name="Resume your draft assessment").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Rate yourself: ICT technician")
+
+
+def value(level: str) -> int | None:
+    """What a label stores: its place on the scale, or None for "Don't know"."""
+    return None if level == "Don't know" else LEVELS.index(level)
+
+
+def choice(index: int) -> str:
+    """A spread of answers, so the submit page has no straight-lining to warn about."""
+    return LEVELS[(index * 7) % len(LEVELS)]
+
+
+def settled(page: Page) -> None:
+    """No save in flight and none failed."""
+    expect(page.locator("[data-autosave].htmx-request")).to_have_count(0)
+    expect(page.locator(".save-status.saving")).to_have_count(0)
+    expect(page.locator(".save-status.failed")).to_have_count(0)
+
+
+def rate_by_mouse(group: Locator, level: str) -> None:
+    group.get_by_text(level, exact=True).click()  # the label, as a pointer user does
+    wait_saved(group)
+
+
+def rate_by_keyboard(group: Locator, level: str) -> None:
+    """Focus the first radio, then Space to pick it or arrow keys to walk to the level.
+
+    Every arrow press checks the next radio and saves it, so this also sends overlapping
+    saves whose last one must win.
+    """
+    group.get_by_role("radio", name=LEVELS[0], exact=True).focus()
+    steps = LEVELS.index(level)
+    if steps == 0:
+        group.page.keyboard.press("Space")
+    for _ in range(steps):
+        group.page.keyboard.press("ArrowRight")
+    wait_saved(group)
+
+
+def wait_saved(group: Locator) -> None:
+    expect(group).not_to_have_class(re.compile(r"\bhtmx-request\b"))
+    expect(group.locator(".save-status")).to_have_text("Saved")
+
+
+def expected_headline(levels: dict[str, int]) -> tuple[str, str, str]:
+    """Readiness, essentials met and verdict, worked out here from the issue's formulas."""
+    requirements = Requirement.objects.filter(occupation__code="3512.4").select_related(
+        "competence"
+    )
+    reached = total = Decimal(0)
+    essentials = met = 0
+    for r in requirements:
+        level = levels[r.competence.title]
+        reached += r.weight * min(level, r.target_level)
+        total += r.weight * r.target_level
+        if r.relation == "essential":
+            essentials += 1
+            met += level >= r.target_level
+    readiness = (100 * reached / total).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    gaps = essentials - met
+    verdict = "Ready" if not gaps else f"{gaps} essential gap{'s' if gaps != 1 else ''}"
+    return f"{readiness}%", f"{met} of {essentials}", verdict
+
+
+def test_the_demo_technician_rates_every_competence_reloads_submits_and_reads_the_report(
+    page: Page, demo_technician: User
+):
+    sign_in_as_technician(page)
+    open_the_draft(page)
+    expect(page.get_by_label(re.compile(r"^Progress: 40 of 80 rated"))).to_be_visible()
+
+    titles = page.locator("fieldset[data-autosave] > legend").all_inner_texts()
+    assert len(titles) == 80
+    chosen = {title: choice(i) for i, title in enumerate(titles)}
+
+    def rate(i: int, title: str) -> None:
+        group = page.get_by_role("group", name=title, exact=True)
+        (rate_by_mouse if i % 2 else rate_by_keyboard)(group, chosen[title])
+
+    for i, title in enumerate(titles[:40]):
+        rate(i, title)
+    settled(page)
+
+    page.reload()  # halfway: every answer so far is still there
+    for title in titles[:40]:
+        group = page.get_by_role("group", name=title, exact=True)
+        expect(group.get_by_role("radio", name=chosen[title], exact=True)).to_be_checked()
+
+    for i, title in enumerate(titles[40:], start=40):
+        rate(i, title)
+    settled(page)
+    expect(page.get_by_label(re.compile(r"^Progress: 80 of 80 rated"))).to_be_visible()
+    expect(page.get_by_text("Essentials rated: 23 of 23: you can submit.")).to_be_visible()
+
+    page.get_by_role("button", name="Save and review before submitting").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Review and submit")
+    expect(page.get_by_role("heading", name="Every answer is the same")).to_have_count(0)
+    page.get_by_role("button", name="Submit and see my gap report").click()
+
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Gap report: ICT technician")
+    levels = {title: value(level) for title, level in chosen.items()}
+    readiness, essentials_met, verdict = expected_headline(
+        {title: level or 0 for title, level in levels.items()}
+    )
+    expect(page.get_by_test_id("readiness")).to_have_text(readiness)
+    expect(page.get_by_test_id("essentials-met")).to_have_text(essentials_met)
+    expect(page.get_by_test_id("verdict")).to_have_text(verdict)
+    # The demo's earlier submission is there to compare with.
+    expect(page.get_by_role("heading", name="Since your previous assessment")).to_be_visible()
+
+    assessment = Assessment.objects.submitted().filter(user=demo_technician).latest("submitted_at")
+    assert page.url.endswith(f"/assessments/{assessment.pk}/report/")
+    saved = {r.competence.title: r.level for r in assessment.ratings.select_related("competence")}
+    assert saved == levels
+
+
+def test_ratings_save_without_javascript(new_page: Callable[..., Page], demo_technician: User):
+    page = new_page(java_script_enabled=False)
+    sign_in_as_technician(page)
+    open_the_draft(page)
+    titles = page.locator("fieldset[data-autosave] > legend").all_inner_texts()
+    picks = {titles[0]: "Expert", titles[1]: "Don't know", titles[-1]: "Aware"}
+    for title, level in picks.items():
+        group = page.get_by_role("group", name=title, exact=True)
+        group.get_by_role("radio", name=level, exact=True).check()
+    last = page.get_by_role("group", name=titles[-1], exact=True)
+    last.get_by_text("Confidence and evidence").click()
+    last.get_by_label("Evidence").fill("<b>Ticket 4711</b>")
+
+    page.get_by_role("button", name="Save ratings", exact=True).click()
+
+    expect(page.get_by_role("status")).to_contain_text("Saved. ")
+    page.reload()
+    for title, level in picks.items():
+        group = page.get_by_role("group", name=title, exact=True)
+        expect(group.get_by_role("radio", name=level, exact=True)).to_be_checked()
+    expect(last.get_by_label("Evidence")).to_have_value("<b>Ticket 4711</b>")
+    draft = Assessment.objects.drafts().get(user=demo_technician)
+    saved = {r.competence.title: r.level for r in draft.ratings.select_related("competence")}
+    assert {title: saved[title] for title in picks} == {t: value(v) for t, v in picks.items()}
+
+
+def test_a_failed_save_says_so_and_keeps_the_choice(page: Page, demo_technician: User):
+    sign_in_as_technician(page)
+    open_the_draft(page)
+    title = page.locator("fieldset[data-autosave] > legend").first.inner_text()
+    group = page.get_by_role("group", name=title, exact=True)
+    draft = Assessment.objects.drafts().get(user=demo_technician)
+    before = set(draft.ratings.values_list("competence_id", "level", "answered"))
+
+    expert = group.get_by_role("radio", name="Expert", exact=True)
+    level = "Aware" if expert.is_checked() else "Expert"  # a change, whatever the demo holds
+
+    page.route("**/rate/", lambda route: route.abort("connectionrefused"))
+    group.get_by_text(level, exact=True).click()
+
+    expect(group.locator(".save-status")).to_contain_text("Not saved: no connection")
+    expect(group.get_by_role("radio", name=level, exact=True)).to_be_checked()
+    assert set(draft.ratings.values_list("competence_id", "level", "answered")) == before
+
+    page.unroute("**/rate/")
+    group.get_by_text("Don't know", exact=True).click()  # the next change saves again
+    wait_saved(group)
+    rating = draft.ratings.get(competence__title=title)
+    assert (rating.answered, rating.level) == (True, None)
