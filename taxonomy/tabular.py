@@ -117,6 +117,38 @@ def read_table(
     Columns are matched by header name, so extra or reordered columns are fine; a
     missing one, a short record or an unterminated quote is a DataError.
     """
+    index, records = _records(name, data, columns, optional, delimiter)
+    for record, row in records:
+        yield record, {column: row[i] for column, i in index.items()}
+
+
+def read_values(
+    name: str,
+    data: bytes,
+    columns: Sequence[str],
+    *,
+    optional: Sequence[str] = (),
+    delimiter: str = ",",
+) -> Iterator[tuple[int, list[str]]]:
+    """Like read_table, but yield each record's values as a list: `columns` then `optional`,
+    in that order, with "" for an optional column the file lacks.
+
+    For files of 100,000 records, where a dict per record shows in the import time.
+    """
+    index, records = _records(name, data, columns, optional, delimiter)
+    positions = [index.get(column) for column in [*columns, *optional]]
+    if None not in positions:
+        for record, row in records:
+            yield record, [row[i] for i in positions]
+    else:
+        for record, row in records:
+            yield record, ["" if i is None else row[i] for i in positions]
+
+
+def _records(
+    name: str, data: bytes, columns: Sequence[str], optional: Sequence[str], delimiter: str
+) -> tuple[dict[str, int], Iterator[tuple[int, list[str]]]]:
+    """The header's {column: position} and the records, each checked to be complete."""
     text = decode(name, data)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:
@@ -124,28 +156,31 @@ def read_table(
     except csv.Error as error:
         raise DataError(name, f"unreadable header ({error})", record=0) from None
     index = _header_index(name, header, columns, optional, delimiter)
-    width = len(header)
+    return index, _complete_records(name, reader, len(header))
+
+
+def _complete_records(
+    name: str, reader: Iterator[list[str]], width: int
+) -> Iterator[tuple[int, list[str]]]:
     record = 0
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as error:
-            raise DataError(
-                name, f"malformed or truncated record ({error})", record=record + 1
-            ) from None
-        record += 1
-        if not row:
-            continue
-        if len(row) != width:
-            raise DataError(
-                name,
-                f"has {len(row)} fields where the header has {width} "
-                "(truncated record or stray delimiter?)",
-                record=record,
-            )
-        yield record, {column: row[i] for column, i in index.items()}
+    try:
+        for row in reader:
+            record += 1
+            if not row:
+                continue
+            if len(row) != width:
+                raise DataError(
+                    name,
+                    f"has {len(row)} fields where the header has {width} "
+                    "(truncated record or stray delimiter?)",
+                    record=record,
+                )
+            yield record, row
+    except csv.Error as error:
+        # The reader failed on the record after the last one it returned.
+        raise DataError(
+            name, f"malformed or truncated record ({error})", record=record + 1
+        ) from None
 
 
 def read_sheet(

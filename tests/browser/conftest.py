@@ -101,3 +101,8 @@ def new_page(browser: Browser, live_server) -> Iterator[Callable[..., Page]]:
 @pytest.fixture
 def page(new_page: Callable[..., Page]) -> Page:
     return new_page()
+
+
+def fits_the_viewport(page: Page) -> bool:
+    """The page does not scroll sideways."""
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")

@@ -13,6 +13,7 @@ from playwright.sync_api import Locator, Page, expect
 from assessments.models import Assessment
 from taxonomy.management.commands.load_default_data import DEMO_ACCOUNTS
 from taxonomy.models import Requirement
+from tests.browser.conftest import fits_the_viewport
 
 pytestmark = pytest.mark.browser
 
@@ -201,3 +202,21 @@ def test_a_failed_save_says_so_and_keeps_the_choice(page: Page, demo_technician:
     wait_saved(group)
     rating = draft.ratings.get(competence__title=title)
     assert (rating.answered, rating.level) == (True, None)
+
+
+def test_the_rating_page_and_the_report_fit_a_phone(
+    new_page: Callable[..., Page], demo_technician: User
+):
+    page = new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    sign_in_as_technician(page)
+    open_the_draft(page)
+    assert fits_the_viewport(page)
+    title = page.locator("fieldset[data-autosave] > legend").first.inner_text()
+    group = page.get_by_role("group", name=title, exact=True)
+    group.get_by_text("Don't know", exact=True).tap()
+    wait_saved(group)
+
+    page.get_by_role("link", name="My assessments").first.click()
+    page.get_by_role("link", name=re.compile("^Gap report")).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Gap report: ICT technician")
+    assert fits_the_viewport(page)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import PASSWORD
+from tests.browser.conftest import PASSWORD, fits_the_viewport
 
 pytestmark = pytest.mark.browser
 
@@ -85,7 +85,3 @@ def test_pages_fit_a_phone_and_the_search_box_is_reachable_by_keyboard(
     page.get_by_role("link", name="ICT technician", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("ICT technician")
     assert fits_the_viewport(page)
-
-
-def fits_the_viewport(page: Page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
