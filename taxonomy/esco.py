@@ -11,8 +11,9 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
-from taxonomy.tabular import DataError, Source, collect_sources, read_table
+from taxonomy.tabular import DataError, Source, collect_sources, read_values
 
 KINDS = {"knowledge": "knowledge", "skill/competence": "skill", "": "unknown"}
 REUSE_LEVELS = {
@@ -31,16 +32,15 @@ FILES = {
 }
 
 
-@dataclass(frozen=True)
-class Group:
+# Named tuples: lighter than dataclasses, and a full export has 120,000 relations.
+class Group(NamedTuple):
     uri: str
     code: str
     title: str
     description: str
 
 
-@dataclass(frozen=True)
-class Occupation:
+class Occupation(NamedTuple):
     uri: str
     code: str
     isco_code: str
@@ -49,8 +49,7 @@ class Occupation:
     description: str
 
 
-@dataclass(frozen=True)
-class Skill:
+class Skill(NamedTuple):
     uri: str
     title: str
     alt_labels: str
@@ -59,8 +58,7 @@ class Skill:
     reuse_level: str
 
 
-@dataclass(frozen=True)
-class Relation:
+class Relation(NamedTuple):
     occupation_uri: str
     skill_uri: str
     relation: str
@@ -122,75 +120,78 @@ def _labels(value: str) -> str:
 
 
 def read_groups(source: Source) -> list[Group]:
-    columns = ["conceptUri", "code", "preferredLabel"]
+    name = str(source)
     seen: dict[str, int] = {}
     groups = []
-    for record, row in read_table(str(source), source.read(), columns, optional=["description"]):
-        _unique(str(source), record, row["conceptUri"], seen, "conceptUri")
-        code = row["code"].strip()
+    for record, (uri, code, title, description) in read_values(
+        name, source.read(), ["conceptUri", "code", "preferredLabel"], optional=["description"]
+    ):
+        _unique(name, record, uri, seen, "conceptUri")
+        code = code.strip()
         if not re.fullmatch(r"\d{1,4}", code):
             raise DataError(
-                str(source), f"ISCO code {code!r} is not 1-4 digits", record=record, column="code"
+                name, f"ISCO code {code!r} is not 1-4 digits", record=record, column="code"
             )
-        groups.append(
-            Group(
-                row["conceptUri"], code, row["preferredLabel"].strip(), row.get("description", "")
-            )
-        )
+        groups.append(Group(uri, code, title.strip(), description))
     return groups
 
 
 def read_occupations(source: Source) -> list[Occupation]:
+    name = str(source)
     columns = ["conceptUri", "iscoGroup", "preferredLabel", "code"]
-    optional = ["altLabels", "description"]
     seen: dict[str, int] = {}
     occupations = []
-    for record, row in read_table(str(source), source.read(), columns, optional=optional):
-        _unique(str(source), record, row["conceptUri"], seen, "conceptUri")
-        if not row["code"].strip():
-            raise DataError(str(source), "empty occupation code", record=record, column="code")
+    for record, (uri, isco_code, title, code, alt_labels, description) in read_values(
+        name, source.read(), columns, optional=["altLabels", "description"]
+    ):
+        _unique(name, record, uri, seen, "conceptUri")
+        code = code.strip()
+        if not code:
+            raise DataError(name, "empty occupation code", record=record, column="code")
         occupations.append(
             Occupation(
-                uri=row["conceptUri"],
-                code=row["code"].strip(),
-                isco_code=row["iscoGroup"].strip(),
-                title=row["preferredLabel"].strip(),
-                alt_labels=_labels(row.get("altLabels", "")),
-                description=row.get("description", "").strip(),
+                uri=uri,
+                code=code,
+                isco_code=isco_code.strip(),
+                title=title.strip(),
+                alt_labels=_labels(alt_labels),
+                description=description.strip(),
             )
         )
     return occupations
 
 
 def read_skills(source: Source) -> list[Skill]:
+    name = str(source)
     columns = ["conceptUri", "skillType", "reuseLevel", "preferredLabel"]
-    optional = ["altLabels", "description"]
     seen: dict[str, int] = {}
     skills = []
-    for record, row in read_table(str(source), source.read(), columns, optional=optional):
-        _unique(str(source), record, row["conceptUri"], seen, "conceptUri")
-        kind = KINDS.get(row["skillType"].strip())
+    for record, (uri, skill_type, reuse, title, alt_labels, description) in read_values(
+        name, source.read(), columns, optional=["altLabels", "description"]
+    ):
+        _unique(name, record, uri, seen, "conceptUri")
+        kind = KINDS.get(skill_type.strip())
         if kind is None:
             raise DataError(
-                str(source),
-                f"unknown skill type {row['skillType']!r}; expected one of {sorted(KINDS)}",
+                name,
+                f"unknown skill type {skill_type!r}; expected one of {sorted(KINDS)}",
                 record=record,
                 column="skillType",
             )
-        reuse = row["reuseLevel"].strip()
+        reuse = reuse.strip()
         if reuse and reuse not in REUSE_LEVELS:
             raise DataError(
-                str(source),
+                name,
                 f"unknown reuse level {reuse!r}; expected one of {sorted(REUSE_LEVELS)}",
                 record=record,
                 column="reuseLevel",
             )
         skills.append(
             Skill(
-                uri=row["conceptUri"],
-                title=row["preferredLabel"].strip(),
-                alt_labels=_labels(row.get("altLabels", "")),
-                description=row.get("description", "").strip(),
+                uri=uri,
+                title=title.strip(),
+                alt_labels=_labels(alt_labels),
+                description=description.strip(),
                 kind=kind,
                 reuse_level=reuse or "unknown",
             )
@@ -199,28 +200,29 @@ def read_skills(source: Source) -> list[Skill]:
 
 
 def read_relations(source: Source) -> list[Relation]:
+    name = str(source)
     columns = ["occupationUri", "relationType", "skillUri"]
     relations = []
     seen: dict[tuple[str, str], int] = {}
-    for record, row in read_table(str(source), source.read(), columns):
-        relation = row["relationType"].strip()
+    for record, (occupation_uri, relation, skill_uri) in read_values(name, source.read(), columns):
+        relation = relation.strip()
         if relation not in RELATIONS:
             raise DataError(
-                str(source),
+                name,
                 f"unknown relation type {relation!r}; expected essential or optional",
                 record=record,
                 column="relationType",
             )
-        key = (row["occupationUri"], row["skillUri"])
+        key = (occupation_uri, skill_uri)
         if key in seen:
             raise DataError(
-                str(source),
-                f"duplicate relation {key[0]} -> {key[1]} (first at record {seen[key]})",
+                name,
+                f"duplicate relation {occupation_uri} -> {skill_uri} (first at record {seen[key]})",
                 record=record,
                 column="skillUri",
             )
         seen[key] = record
-        relations.append(Relation(key[0], key[1], relation))
+        relations.append(Relation(occupation_uri, skill_uri, relation))
     return relations
 
 

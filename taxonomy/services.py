@@ -8,10 +8,12 @@ the same import twice reports "nothing changed" the second time.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from decimal import Decimal
+from typing import Any, NamedTuple
 
 from django.db import connection, models, transaction
 
@@ -29,7 +31,13 @@ from taxonomy.models import (
 Progress = Callable[[str], None]
 ONET_ELEMENT_URI = "https://www.onetonline.org/find/descriptor/result/{}"
 BATCH = 2000
-PLAIN_FIELDS = {"ForeignKey", "CharField", "TextField", "PositiveSmallIntegerField"}
+PLAIN_FIELDS = {
+    "BigAutoField",
+    "ForeignKey",
+    "CharField",
+    "TextField",
+    "PositiveSmallIntegerField",
+}
 PAIR_KEY = ("source_scheme", "source_code", "target_scheme", "target_code")
 
 
@@ -75,62 +83,112 @@ class ImportSummary:
         return f"{self.release}: " + "; ".join(self.lines()) + "." + verdict
 
 
+class LineValues(NamedTuple):
+    """What a profile line says, besides its occupation and competence."""
+
+    relation: str
+    target_level: int
+    weight: Decimal
+    release_id: int
+
+
 def _sync(
     model: type[models.Model],
     key: str | tuple[str, ...],
     wanted: dict[Any, dict[str, Any]],
-    existing: dict[Any, models.Model],
-) -> tuple[Counts, dict[Any, models.Model]]:
+    rows: models.QuerySet,
+    existing: dict[Any, int] | None = None,
+) -> tuple[Counts, dict[Any, int]]:
     """Create or update `model` rows so each key's fields equal `wanted`; never delete.
 
     `key` names the identifying field, or fields when the keys of `wanted` are tuples.
+    `rows` are the candidates: a key names at most one of them, and created rows join
+    them. `existing` maps keys to the ids of the rows they name, by default those of
+    `rows`. Returns the counts and the ids of the existing and created rows by key.
     """
-    names = (key,) if isinstance(key, str) else key
-
-    def identity(k: Any) -> dict[str, Any]:
-        return dict(zip(names, (k,) if isinstance(key, str) else k, strict=True))
-
+    names = [key] if isinstance(key, str) else list(key)
+    if existing is None:
+        existing = _ids(rows, key)
     counts = Counts()
-    to_create, to_update, fields_changed = [], [], set()
+    if not wanted:
+        return counts, existing
+    fields = list(next(iter(wanted.values())))
+    current = _current(model, fields, [existing[k] for k in wanted if k in existing])
+    # A plain INSERT must name every column: the others get their model defaults.
+    given = {*names, *fields}
+    others = [
+        f
+        for f in model._meta.concrete_fields
+        if not f.primary_key and f.name not in given and f.attname not in given
+    ]
+    defaults = tuple(f.get_default() for f in others)
+    to_create, to_update = [], []
     for k, values in wanted.items():
-        obj = existing.get(k)
-        if obj is None:
-            to_create.append(model(**identity(k), **values))
-            continue
-        changed = [name for name, value in values.items() if getattr(obj, name) != value]
-        if changed:
-            for name in changed:
-                setattr(obj, name, values[name])
-            fields_changed.update(changed)
-            to_update.append(obj)
+        row = tuple(values[name] for name in fields)
+        pk = existing.get(k)
+        if pk is None:
+            to_create.append(((k,) if isinstance(key, str) else k) + row + defaults)
+        elif row != current[pk]:
+            to_update.append((*row, pk))
         else:
             counts.unchanged += 1
-    model.objects.bulk_create(to_create, batch_size=BATCH)
-    if to_update:
-        model.objects.bulk_update(to_update, sorted(fields_changed), batch_size=BATCH)
+    _insert(model, [*names, *fields, *(f.attname for f in others)], to_create)
+    _update(model, fields, to_update)
     counts.created, counts.updated = len(to_create), len(to_update)
-    objects = dict(existing)
-    objects.update(zip((k for k in wanted if k not in existing), to_create, strict=True))
-    return counts, objects
+    return counts, {**_ids(rows, key), **existing} if to_create else existing
+
+
+def _ids(rows: models.QuerySet, key: str | tuple[str, ...]) -> dict[Any, int]:
+    if isinstance(key, str):
+        return dict(rows.values_list(key, "pk"))
+    return {tuple(k): pk for *k, pk in rows.values_list(*key, "pk")}
+
+
+def _current(model: type[models.Model], fields: list[str], ids: list[int]) -> dict[int, tuple]:
+    """{id: (field values)} of the rows with these ids."""
+    current = {}
+    for start in range(0, len(ids), BATCH):
+        rows = model.objects.filter(pk__in=ids[start : start + BATCH])
+        for pk, *values in rows.values_list("pk", *fields):
+            current[pk] = tuple(values)
+    return current
 
 
 def _insert(model: type[models.Model], fields: list[str], rows: list[tuple]) -> None:
-    """Plain multi-row INSERTs: bulk_create compiles SQL per object, too slow for the
-    100,000+ profile lines of a full ESCO import. Values go through each field's own
-    database preparation, as they would in bulk_create."""
+    """Plain INSERTs: bulk_create compiles SQL per object, too slow for the 100,000+
+    profile lines of a full ESCO import."""
+    opts = model._meta
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(opts.get_field(name).column) for name in fields)
+    marks = ", ".join(["%s"] * len(fields))
+    sql = f"INSERT INTO {quote(opts.db_table)} ({columns}) VALUES ({marks})"
+    _execute_many(model, sql, fields, rows)
+
+
+def _update(model: type[models.Model], fields: list[str], rows: list[tuple]) -> None:
+    """Plain UPDATEs by id; each row is the values of `fields` followed by the id."""
+    opts = model._meta
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(opts.get_field(name).column)} = %s" for name in fields)
+    sql = f"UPDATE {quote(opts.db_table)} SET {assignments} WHERE {quote(opts.pk.column)} = %s"
+    _execute_many(model, sql, [*fields, opts.pk.name], rows)
+
+
+def _execute_many(
+    model: type[models.Model], sql: str, fields: list[str], rows: list[tuple]
+) -> None:
+    """Run `sql` once per row. Values go through each field's own database preparation,
+    as they would in bulk_create."""
     if not rows:
         return
-    opts = model._meta
-    model_fields = [opts.get_field(name) for name in fields]
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(field.column) for field in model_fields)
-    sql = (
-        f"INSERT INTO {quote(opts.db_table)} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"
-    )
+    model_fields = [model._meta.get_field(name) for name in fields]
     # Integers and text go to every backend as they are; preparing them one by one
-    # would cost more than the inserts (decimals do need it).
+    # would cost more than the writes. Other columns (decimals) hold few distinct
+    # values, each prepared once.
     prepare = [
-        None if field.get_internal_type() in PLAIN_FIELDS else field.get_db_prep_save
+        None
+        if field.get_internal_type() in PLAIN_FIELDS
+        else functools.cache(functools.partial(field.get_db_prep_save, connection=connection))
         for field in model_fields
     ]
     with connection.cursor() as cursor:
@@ -139,7 +197,7 @@ def _insert(model: type[models.Model], fields: list[str], rows: list[tuple]) -> 
                 sql,
                 [
                     [
-                        value if p is None else p(value, connection)
+                        value if p is None else p(value)
                         for p, value in zip(prepare, row, strict=True)
                     ]
                     for row in rows[start : start + BATCH * 10]
@@ -163,65 +221,65 @@ def _sync_groups(groups: Iterable[esco.Group], release: Release, summary: Import
         }
         for g in groups
     }
-    existing = {g.code: g for g in OccupationGroup.objects.all()}
-    summary.counts["ISCO groups"], _ = _sync(OccupationGroup, "code", wanted, existing)
+    summary.counts["ISCO groups"], _ = _sync(
+        OccupationGroup, "code", wanted, OccupationGroup.objects.all()
+    )
     _link_parents()
 
 
 def _link_parents() -> None:
     """ISCO codes nest by prefix (3512's parent is 351); link every group to its parent."""
-    groups = {g.code: g for g in OccupationGroup.objects.all()}
+    groups = list(OccupationGroup.objects.values_list("code", "pk", "parent_id"))
+    ids = {code: pk for code, pk, _ in groups}
     relinked = []
-    for code, group in groups.items():
-        parent = groups.get(code[:-1]) if len(code) > 1 else None
-        if group.parent_id != (parent.pk if parent else None):
-            group.parent = parent
-            relinked.append(group)
-    OccupationGroup.objects.bulk_update(relinked, ["parent"], batch_size=BATCH)
+    for code, pk, parent_id in groups:
+        parent = ids.get(code[:-1]) if len(code) > 1 else None
+        if parent_id != parent:
+            relinked.append((parent, pk))
+    _update(OccupationGroup, ["parent_id"], relinked)
 
 
 def _sync_requirements(
-    lines: dict[int, dict[int, dict[str, Any]]],
+    lines: dict[int, dict[int, LineValues]],
     summary: ImportSummary,
     *,
     keep_tuning: bool,
 ) -> None:
     """Make the profile of every occupation in `lines` equal to its lines.
 
-    `lines` maps occupation id -> competence id -> field values. With `keep_tuning`,
+    `lines` maps occupation id -> competence id -> line values. With `keep_tuning`,
     a line whose relation did not change keeps the target and weight an admin set,
     because the files (ESCO) say nothing about them.
     """
     counts = Counts()
-    fields = ["relation", "target_level", "weight", "release_id"]
-    existing: dict[tuple[int, int], tuple] = {}
+    fields = list(LineValues._fields)
+    existing: dict[tuple[int, int], tuple[int, tuple]] = {}
     occupation_ids = list(lines)
     for start in range(0, len(occupation_ids), BATCH):
         rows = Requirement.objects.filter(occupation_id__in=occupation_ids[start : start + BATCH])
         for pk, occupation_id, competence_id, *values in rows.values_list(
             "pk", "occupation_id", "competence_id", *fields
         ):
-            existing[(occupation_id, competence_id)] = (pk, *values)
+            existing[(occupation_id, competence_id)] = (pk, tuple(values))
     to_create, to_update = [], []
     for occupation_id, profile in lines.items():
-        for competence_id, wanted in profile.items():
-            row = existing.pop((occupation_id, competence_id), None)
-            values = [wanted[name] for name in fields]
-            if row is None:
+        for competence_id, values in profile.items():
+            found = existing.pop((occupation_id, competence_id), None)
+            if found is None:
                 to_create.append((occupation_id, competence_id, *values))
                 continue
-            pk, *current = row
-            if keep_tuning and current[0] == values[0]:
-                values[1:3] = current[1:3]
+            pk, current = found
+            if values != current and keep_tuning and values.relation == current[0]:
+                values = values._replace(target_level=current[1], weight=current[2])
             if values == current:
                 counts.unchanged += 1
             else:
-                to_update.append(Requirement(pk=pk, **dict(zip(fields, values, strict=True))))
-    to_delete = [row[0] for row in existing.values()]
+                to_update.append((*values, pk))
+    to_delete = [pk for pk, _ in existing.values()]
     for start in range(0, len(to_delete), BATCH):
         Requirement.objects.filter(pk__in=to_delete[start : start + BATCH]).delete()
     _insert(Requirement, ["occupation_id", "competence_id", *fields], to_create)
-    Requirement.objects.bulk_update(to_update, fields, batch_size=BATCH)
+    _update(Requirement, fields, to_update)
     counts.created, counts.updated, counts.removed = len(to_create), len(to_update), len(to_delete)
     summary.counts["profile lines"] = counts
 
@@ -239,8 +297,9 @@ def esco_import(
     groups = dict(OccupationGroup.objects.values_list("code", "pk"))
 
     progress(f"  writing occupations: {len(dataset.occupations):,}")
-    existing = {o.uri: o for o in Occupation.objects.filter(uri__isnull=False)}
-    by_code = {o.code: o for o in Occupation.objects.filter(uri__isnull=True)}
+    rows = Occupation.objects.filter(uri__isnull=False)
+    existing = _ids(rows, "uri")
+    by_code = dict(Occupation.objects.filter(uri__isnull=True).values_list("code", "pk"))
     wanted = {}
     for o in dataset.occupations:
         if o.isco_code and o.isco_code not in groups:
@@ -256,7 +315,7 @@ def esco_import(
             "group_id": groups.get(o.isco_code),
             "release_id": release.pk,
         }
-    summary.counts["occupations"], occupations = _sync(Occupation, "uri", wanted, existing)
+    summary.counts["occupations"], occupations = _sync(Occupation, "uri", wanted, rows, existing)
 
     progress(f"  writing competences: {len(dataset.skills):,}")
     wanted = {
@@ -270,28 +329,28 @@ def esco_import(
         }
         for s in dataset.skills
     }
-    existing = {c.uri: c for c in Competence.objects.filter(uri__isnull=False)}
-    summary.counts["competences"], competences = _sync(Competence, "uri", wanted, existing)
+    summary.counts["competences"], competences = _sync(
+        Competence, "uri", wanted, Competence.objects.filter(uri__isnull=False)
+    )
 
     progress(f"  writing profile lines: {len(dataset.relations):,}")
-    lines: dict[int, dict[int, dict[str, Any]]] = {
-        occupations[o.uri].pk: {} for o in dataset.occupations
+    defaults = {
+        relation: LineValues(
+            relation, scale.default_target(relation), scale.default_weight(relation), release.pk
+        )
+        for relation in Requirement.Relation.values
     }
+    lines: dict[int, dict[int, LineValues]] = {occupations[o.uri]: {} for o in dataset.occupations}
     for r in dataset.relations:
-        occupation = occupations.get(r.occupation_uri)
-        competence = competences.get(r.skill_uri)
-        if occupation is None:
+        occupation_id = occupations.get(r.occupation_uri)
+        competence_id = competences.get(r.skill_uri)
+        if occupation_id is None:
             summary.unknown["occupation URI"].append(r.occupation_uri)
             continue
-        if competence is None:
+        if competence_id is None:
             summary.unknown["skill URI"].append(r.skill_uri)
             continue
-        lines.setdefault(occupation.pk, {})[competence.pk] = {
-            "relation": r.relation,
-            "target_level": scale.default_target(r.relation),
-            "weight": scale.default_weight(r.relation),
-            "release_id": release.pk,
-        }
+        lines.setdefault(occupation_id, {})[competence_id] = defaults[r.relation]
     _sync_requirements(lines, summary, keep_tuning=True)
     return summary
 
@@ -313,8 +372,9 @@ def onet_import(
         }
         for o in dataset.occupations
     }
-    existing = {o.code: o for o in Occupation.objects.filter(code__in=list(wanted))}
-    summary.counts["occupations"], occupations = _sync(Occupation, "code", wanted, existing)
+    summary.counts["occupations"], occupations = _sync(
+        Occupation, "code", wanted, Occupation.objects.filter(code__in=list(wanted))
+    )
 
     progress(f"  writing competences: {len(dataset.elements):,}")
     wanted = {
@@ -326,25 +386,21 @@ def onet_import(
         }
         for e in dataset.elements
     }
-    existing = {c.uri: c for c in Competence.objects.filter(uri__in=list(wanted))}
-    summary.counts["competences"], competences = _sync(Competence, "uri", wanted, existing)
+    summary.counts["competences"], competences = _sync(
+        Competence, "uri", wanted, Competence.objects.filter(uri__in=list(wanted))
+    )
 
     progress(f"  writing profile lines: {len(dataset.lines):,}")
-    lines: dict[int, dict[int, dict[str, Any]]] = {
-        occupation.pk: {} for occupation in occupations.values()
-    }
+    lines: dict[int, dict[int, LineValues]] = {pk: {} for pk in occupations.values()}
     for line in dataset.lines:
-        occupation = occupations.get(line.occupation_code)
-        if occupation is None:
+        occupation_id = occupations.get(line.occupation_code)
+        if occupation_id is None:
             summary.unknown["O*NET-SOC code"].append(line.occupation_code)
             continue
-        competence = competences[ONET_ELEMENT_URI.format(line.element_id)]
-        lines[occupation.pk][competence.pk] = {
-            "relation": line.relation,
-            "target_level": line.target_level,
-            "weight": line.weight,
-            "release_id": release.pk,
-        }
+        competence_id = competences[ONET_ELEMENT_URI.format(line.element_id)]
+        lines[occupation_id][competence_id] = LineValues(
+            line.relation, line.target_level, line.weight, release.pk
+        )
     _sync_requirements(lines, summary, keep_tuning=False)
     occupations_link_isco()
     return summary
@@ -365,15 +421,15 @@ def crosswalk_import(
         }
         for p in pairs
     }
-    existing = {}
+    rows = CrosswalkPair.objects.none()
     for source_scheme, target_scheme in {(p.source_scheme, p.target_scheme) for p in pairs}:
-        for pair in CrosswalkPair.objects.filter(
+        rows |= CrosswalkPair.objects.filter(
             source_scheme=source_scheme, target_scheme=target_scheme
-        ):
-            existing[tuple(getattr(pair, name) for name in PAIR_KEY)] = pair
-    counts, _ = _sync(CrosswalkPair, PAIR_KEY, wanted, existing)
+        )
+    existing = _ids(rows, PAIR_KEY)
+    counts, _ = _sync(CrosswalkPair, PAIR_KEY, wanted, rows, existing)
     # The table is the whole truth for its pair of schemes: drop what it no longer lists.
-    stale = [pair.pk for k, pair in existing.items() if k not in wanted]
+    stale = [pk for k, pk in existing.items() if k not in wanted]
     CrosswalkPair.objects.filter(pk__in=stale).delete()
     counts.removed = len(stale)
     summary.counts["crosswalk pairs"] = counts
@@ -443,8 +499,9 @@ def groups_import(*, groups: list[dict[str, Any]], release_name: str) -> ImportS
         }
         for g in groups
     }
-    existing = {g.code: g for g in OccupationGroup.objects.filter(code__in=list(wanted))}
-    summary.counts["ISCO groups"], _ = _sync(OccupationGroup, "code", wanted, existing)
+    summary.counts["ISCO groups"], _ = _sync(
+        OccupationGroup, "code", wanted, OccupationGroup.objects.filter(code__in=list(wanted))
+    )
     _link_parents()
     return summary
 
@@ -465,8 +522,9 @@ def occupations_import(
         }
         for o in occupations
     }
-    existing = {o.code: o for o in Occupation.objects.filter(code__in=list(wanted))}
-    summary.counts["occupations"], _ = _sync(Occupation, "code", wanted, existing)
+    summary.counts["occupations"], _ = _sync(
+        Occupation, "code", wanted, Occupation.objects.filter(code__in=list(wanted))
+    )
     occupations_link_isco()
     return summary
 
@@ -498,13 +556,14 @@ def profile_import(
         "group_id": group.pk if group else None,
         "release_id": release.pk,
     }
-    summary.counts["occupations"], objects = _sync(
+    summary.counts["occupations"], ids = _sync(
         Occupation,
         "code",
         {occupation["code"]: wanted},
-        {occupation["code"]: found} if found else {},
+        Occupation.objects.filter(code=occupation["code"]),
+        {occupation["code"]: found.pk} if found else {},
     )
-    target = objects[occupation["code"]]
+    target_id = ids[occupation["code"]]
 
     def fields(line: profiles.Line) -> dict[str, Any]:
         return {
@@ -515,41 +574,39 @@ def profile_import(
         }
 
     with_uri = {line.competence_uri: line for line in lines if line.competence_uri}
-    existing = {c.uri: c for c in Competence.objects.filter(uri__in=list(with_uri))}
     counts, by_uri = _sync(
         Competence,
         "uri",
         {uri: {"title": line.competence, **fields(line)} for uri, line in with_uri.items()},
-        existing,
+        Competence.objects.filter(uri__in=list(with_uri)),
     )
     # Competences the release has but the export lacks are known by title alone.
     by_title_lines = {line.competence: line for line in lines if not line.competence_uri}
-    existing = {
-        c.title: c
-        for c in Competence.objects.filter(uri__isnull=True, title__in=list(by_title_lines))
-    }
     title_counts, by_title = _sync(
-        Competence, "title", {t: fields(line) for t, line in by_title_lines.items()}, existing
+        Competence,
+        "title",
+        {t: fields(line) for t, line in by_title_lines.items()},
+        Competence.objects.filter(uri__isnull=True, title__in=list(by_title_lines)),
     )
     counts.created += title_counts.created
     counts.updated += title_counts.updated
     counts.unchanged += title_counts.unchanged
 
-    profile: dict[int, dict[str, Any]] = {}
+    profile: dict[int, LineValues] = {}
     for line in lines:
-        competence = (
+        competence_id = (
             by_uri[line.competence_uri] if line.competence_uri else by_title[line.competence]
         )
-        profile[competence.pk] = {
-            "relation": line.relation,
-            "target_level": scale.default_target(line.relation)
+        profile[competence_id] = LineValues(
+            relation=line.relation,
+            target_level=scale.default_target(line.relation)
             if line.target_level is None
             else line.target_level,
-            "weight": scale.default_weight(line.relation) if line.weight is None else line.weight,
-            "release_id": release.pk,
-        }
+            weight=scale.default_weight(line.relation) if line.weight is None else line.weight,
+            release_id=release.pk,
+        )
     summary.counts["competences"] = counts
     # A list without targets and weights leaves an admin's tuning of them in place.
     untuned = all(line.target_level is None and line.weight is None for line in lines)
-    _sync_requirements({target.pk: profile}, summary, keep_tuning=untuned)
+    _sync_requirements({target_id: profile}, summary, keep_tuning=untuned)
     return summary

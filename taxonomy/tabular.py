@@ -137,12 +137,8 @@ def read_values(
     """
     index, records = _records(name, data, columns, optional, delimiter)
     positions = [index.get(column) for column in [*columns, *optional]]
-    if None not in positions:
-        for record, row in records:
-            yield record, [row[i] for i in positions]
-    else:
-        for record, row in records:
-            yield record, ["" if i is None else row[i] for i in positions]
+    for record, row in records:
+        yield record, ["" if i is None else row[i] for i in positions]
 
 
 def _records(

@@ -150,6 +150,38 @@ def test_a_reimport_keeps_an_admins_target_and_weight_when_the_relation_is_uncha
     assert (line.target_level, line.weight) == (4, 5)
 
 
+def test_a_reimport_updates_changed_occupations_and_competences_in_place(tmp_path):
+    run("import_esco", write_esco(tmp_path / "v1"), "--release", "ESCO test")
+    fixer = Occupation.objects.get(code="9999.1")
+    directory = write_esco(
+        tmp_path / "v2",
+        occupations_en__csv=OCCUPATIONS.replace("Fixes widgets.", "Mends widgets."),
+        skills_en__csv=SKILLS.replace("Spanners.", "Wrenches."),
+    )
+
+    output = run("import_esco", directory, "--release", "ESCO test")
+
+    assert "occupations: 0 created, 1 updated, 1 unchanged" in output
+    assert "competences: 0 created, 1 updated, 2 unchanged" in output
+    assert Occupation.objects.get(pk=fixer.pk).description == "Mends widgets."
+    assert Competence.objects.get(uri=f"{SKILL}2").description == "Wrenches."
+    assert Requirement.objects.filter(occupation=fixer).count() == 2
+
+
+def test_it_adopts_a_hand_made_occupation_with_the_same_code(tmp_path):
+    local = Occupation.objects.create(code="9999.1", title="Our widget fixer")
+
+    output = run("import_esco", write_esco(tmp_path / "esco"), "--release", "ESCO test")
+
+    assert "occupations: 1 created, 1 updated, 0 unchanged" in output
+    local.refresh_from_db()
+    assert (local.title, local.source, local.group.code) == ("Widget fixer", "esco", "9999")
+    assert local.requirements.count() == 2
+    assert "Nothing changed." in run(
+        "import_esco", write_esco(tmp_path / "esco"), "--release", "ESCO test"
+    )
+
+
 def test_it_reads_the_v1_2_relations_file_with_label_columns(tmp_path):
     v12 = (
         "occupationUri,occupationLabel,relationType,skillType,skillUri,skillLabel\n"

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import openpyxl
 import pytest
 
-from taxonomy.tabular import DataError, collect_sources, read_sheet, read_table
+from taxonomy.tabular import DataError, collect_sources, read_sheet, read_table, read_values
 
 MALFORMED = [
     pytest.param(
@@ -68,15 +69,19 @@ MALFORMED = [
 ]
 
 
+@pytest.mark.parametrize("reader", [read_table, read_values])
 @pytest.mark.parametrize(("data", "delimiter", "record", "column", "message"), MALFORMED)
 def test_it_names_file_record_and_column_of_a_malformed_table(
-    data: bytes, delimiter: str | None, record: int | None, column: str | None, message: str
+    reader: Callable,
+    data: bytes,
+    delimiter: str | None,
+    record: int | None,
+    column: str | None,
+    message: str,
 ) -> None:
     with pytest.raises(DataError) as caught:
         list(
-            read_table(
-                "people.csv", data, ["code", "title", "description"], delimiter=delimiter or ","
-            )
+            reader("people.csv", data, ["code", "title", "description"], delimiter=delimiter or ",")
         )
     error = caught.value
     assert (error.file, error.record, error.column) == ("people.csv", record, column)
@@ -105,6 +110,14 @@ def test_it_matches_columns_by_name_and_keeps_optional_ones_only_when_present() 
     rows = list(read_table("people.csv", data, ["code", "title"], optional=["note", "extra"]))
 
     assert rows == [(1, {"code": "1", "title": "Café", "extra": "x"})]
+
+
+def test_read_values_lists_the_columns_as_asked_with_blanks_for_missing_optional_ones() -> None:
+    data = "extra,title,code\nx,Café,1\ny,Tea,2\n".encode()
+
+    rows = list(read_values("people.csv", data, ["code", "title"], optional=["note", "extra"]))
+
+    assert rows == [(1, ["1", "Café", "", "x"]), (2, ["2", "Tea", "", "y"])]
 
 
 def test_it_reads_the_first_sheet_of_a_workbook_as_text(tmp_path: Path) -> None:
