@@ -1,10 +1,10 @@
-"""Admin for learning resources, and read-mostly views of assessments for support."""
+"""Admin for learning resources and teams, and read-only views of assessments for support."""
 
 from __future__ import annotations
 
 from django.contrib import admin
 
-from assessments.models import Assessment, LearningResource, Rating
+from assessments.models import Assessment, LearningResource, Membership, Rating, Team
 from taxonomy.admin import FastListMixin
 
 
@@ -27,6 +27,8 @@ class RatingInline(admin.TabularInline):
         "relation",
         "target_level",
         "weight",
+        "validated_level",
+        "review_comment",
     )
     readonly_fields = fields
     extra = 0
@@ -47,8 +49,37 @@ class AssessmentAdmin(FastListMixin, admin.ModelAdmin):
     list_filter = ("status",)
     list_select_related = ("user", "occupation")
     search_fields = ("user__username", "occupation__title", "occupation__code")
-    readonly_fields = ("user", "occupation", "status", "created_at", "updated_at", "submitted_at")
+    readonly_fields = (
+        "user",
+        "occupation",
+        "status",
+        "created_at",
+        "updated_at",
+        "submitted_at",
+        "readiness",
+        "essentials_met",
+        "essentials_total",
+        "validated_count",
+        "self_bias",
+        "reviewed_at",
+        "reviewed_by",
+    )
     inlines = [RatingInline]
 
     def has_add_permission(self, request) -> bool:
         return False
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    autocomplete_fields = ("user", "occupation")
+    extra = 1
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ("name", "occupation")
+    list_select_related = ("occupation",)
+    search_fields = ("name", "memberships__user__username", "managers__username")
+    autocomplete_fields = ("occupation", "managers")
+    inlines = [MembershipInline]

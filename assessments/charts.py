@@ -1,4 +1,4 @@
-"""Geometry for the report's server-rendered SVG bar chart; the template draws it.
+"""Geometry for the server-rendered SVG charts; the templates draw them.
 
 Each competence group gets two bars, target (outlined, hatched) and self (solid), with
 their values written beside them, so the chart reads without colour.
@@ -67,3 +67,49 @@ def bars(groups: Sequence[Summary], *, max_level: int) -> Chart:
     ]
     ticks = [(value, round(LABEL_WIDTH + value * scale, 1)) for value in range(max_level + 1)]
     return Chart(rows=rows, height=TOP + len(rows) * ROW + 8, ticks=ticks)
+
+
+LINE_WIDTH = 640
+LINE_HEIGHT = 220
+LINE_LEFT = 44
+LINE_BOTTOM = 36
+LINE_TOP = 12
+
+
+@dataclass(frozen=True)
+class LinePoint:
+    label: str
+    value: float
+    x: float
+    y: float
+
+
+@dataclass(frozen=True)
+class LineChart:
+    points: list[LinePoint]
+    path: str  # the polyline's points attribute
+    ticks: list[tuple[int, float]]  # (percent, y)
+    width: int = LINE_WIDTH
+    height: int = LINE_HEIGHT
+    left: int = LINE_LEFT
+    baseline: int = LINE_HEIGHT - LINE_BOTTOM
+
+
+def line(points: Sequence[tuple[str, float]]) -> LineChart:
+    """Percentages (0-100) over evenly spaced labels, e.g. one point per month."""
+    span_x = LINE_WIDTH - LINE_LEFT - 44  # room for the last label
+    span_y = LINE_HEIGHT - LINE_TOP - LINE_BOTTOM
+    step = span_x / max(len(points) - 1, 1)
+
+    def y(value: float) -> float:
+        return round(LINE_TOP + span_y * (1 - value / 100), 1)
+
+    placed = [
+        LinePoint(label, value, round(LINE_LEFT + i * step, 1), y(value))
+        for i, (label, value) in enumerate(points)
+    ]
+    return LineChart(
+        points=placed,
+        path=" ".join(f"{p.x},{p.y}" for p in placed),
+        ticks=[(value, y(value)) for value in range(0, 101, 25)],
+    )

@@ -15,10 +15,12 @@ from django.core.exceptions import ValidationError
 from django.http import QueryDict
 
 from assessments.models import Rating
-from assessments.services import Answer
+from assessments.services import Answer, Validation
 
 DONT_KNOW = "dk"
 EVIDENCE_MAX = Rating._meta.get_field("evidence").max_length
+COMMENT_MAX = Rating._meta.get_field("review_comment").max_length
+VALIDATION_FIELD = re.compile(r"^v-(\d{1,12})(-comment)?$")
 FIELD = re.compile(r"^c-(\d{1,12})(-confidence|-evidence)?$")
 CONFIDENCES = {"", *Rating.Confidence.values}
 
@@ -55,15 +57,19 @@ def read_answers(
         evidence = data.get(f"{name}-evidence", "").strip()
         answered, level = choice is not None, None
         if choice is not None and choice != DONT_KNOW:
-            if not (choice.isascii() and choice.isdigit()) or int(choice) not in levels:
-                raise ValidationError(f"“{choice[:20]}” is not a level on the scale.")
-            level = int(choice)
+            level = _level(choice, levels)
         if confidence not in CONFIDENCES:
             raise ValidationError(f"“{confidence[:20]}” is not a confidence.")
         if len(evidence) > EVIDENCE_MAX:
             raise ValidationError(f"Keep the evidence note under {EVIDENCE_MAX} characters.")
         answers.append(Answer(competence_id, answered, level, confidence, evidence, seq))
     return answers
+
+
+def _level(choice: str, levels: Collection[int]) -> int:
+    if not (choice.isascii() and choice.isdigit()) or int(choice) not in levels:
+        raise ValidationError(f"“{choice[:20]}” is not a level on the scale.")
+    return int(choice)
 
 
 def _seq(value: str | None) -> int:
@@ -73,3 +79,32 @@ def _seq(value: str | None) -> int:
     if not (value.isascii() and value.isdigit()) or len(value) > 15:
         raise ValidationError("Bad sequence number.")
     return int(value)
+
+
+def read_validations(
+    data: QueryDict, *, competences: Collection[int], levels: Collection[int]
+) -> list[Validation]:
+    """The review form's `v-<id>` (a level, or "" for not validated) and `v-<id>-comment`.
+
+    Like read_answers, anything odd refuses the whole POST.
+    """
+    mentioned: set[int] = set()
+    for name in data:
+        match = VALIDATION_FIELD.match(name)
+        if match:
+            mentioned.add(int(match[1]))
+    unknown = mentioned - set(competences)
+    if unknown:
+        raise ValidationError(f"Not a competence of this assessment: {sorted(unknown)[:5]}.")
+    validations = []
+    for competence_id in sorted(mentioned):
+        name = f"v-{competence_id}"
+        if len(data.getlist(name)) > 1 or len(data.getlist(f"{name}-comment")) > 1:
+            raise ValidationError("A competence appears twice in the form.")
+        choice = data.get(name, "")
+        level = _level(choice, levels) if choice else None
+        comment = data.get(f"{name}-comment", "").strip()
+        if len(comment) > COMMENT_MAX:
+            raise ValidationError(f"A comment is limited to {COMMENT_MAX} characters.")
+        validations.append(Validation(competence_id, level, comment))
+    return validations

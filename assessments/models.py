@@ -2,15 +2,37 @@
 
 A draft's lines come from the occupation's live profile. Submitting copies each
 requirement's relation, target and weight onto the assessment's ratings, so editing
-the taxonomy later never rewrites a past report.
+the taxonomy later never rewrites a past report. A manager of one of the person's teams
+may then record a validated level per competence; the self rating stays as it was.
 """
 
 from __future__ import annotations
 
+import calendar
+from dataclasses import dataclass
+from datetime import date
+from statistics import fmean
+
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import (
+    Avg,
+    Case,
+    CharField,
+    Count,
+    F,
+    FilteredRelation,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Concat, Greatest
+from django.db.models.lookups import Exact
 from django.urls import reverse
+from django.utils import timezone
 
 from assessments import scoring
 from taxonomy.models import Competence, Occupation, Requirement
@@ -37,6 +59,28 @@ class Assessment(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
+    # Figures of a submitted assessment with the validated level where a manager gave one,
+    # else the self rating; the team report sorts and filters on them. Written by the
+    # services on submit and on every review save, from scoring.summarise.
+    readiness = models.PositiveSmallIntegerField(null=True, blank=True)
+    essentials_met = models.PositiveSmallIntegerField(null=True, blank=True)
+    essentials_total = models.PositiveSmallIntegerField(null=True, blank=True)
+    validated_count = models.PositiveSmallIntegerField(default=0)
+    self_bias = models.DecimalField(
+        max_digits=4,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Mean of self minus validated level where validated: above 0 is over-rating.",
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     objects = AssessmentQuerySet.as_manager()
 
@@ -67,6 +111,16 @@ class Assessment(models.Model):
     @property
     def is_draft(self) -> bool:
         return self.status == self.Status.DRAFT
+
+    @property
+    def essential_gaps(self) -> int | None:
+        if self.essentials_total is None or self.essentials_met is None:
+            return None
+        return self.essentials_total - self.essentials_met
+
+    @property
+    def review_status(self) -> str:
+        return review_status(self.reviewed_at, self.validated_count)
 
     def lines(self, requirements: list[Requirement], ratings: list[Rating]) -> list[scoring.Line]:
         """The scoring lines: the live profile for a draft, the snapshot once submitted.
@@ -106,6 +160,37 @@ def _line(competence: Competence, relation, target, weight, rating: Rating | Non
     )
 
 
+REVIEW_STATES = {
+    "not-assessed": "Not assessed",
+    "not-reviewed": "Not reviewed",
+    "in-review": "In review",
+    "reviewed": "Reviewed",
+}
+
+
+def review_status(reviewed_at, validated_count: int) -> str:
+    if reviewed_at is not None:
+        return REVIEW_STATES["reviewed"]
+    return REVIEW_STATES["in-review" if validated_count else "not-reviewed"]
+
+
+class RatingQuerySet(models.QuerySet):
+    def effective_levels(self, assessment_ids: list[int]) -> dict[tuple[int, int], int]:
+        """{(competence id, assessment id): level counted} over submitted lines, unrated as 0.
+
+        Rating.effective_level, read as plain values: a heat map asks for thousands.
+        """
+        rows = self.filter(assessment_id__in=assessment_ids, relation__gt="").values_list(
+            "competence_id", "assessment_id", "answered", "level", "validated_level"
+        )
+        levels = {}
+        for competence, assessment, answered, level, validated in rows:
+            if validated is None:
+                validated = (level or 0) if answered else 0
+            levels[(competence, assessment)] = validated
+        return levels
+
+
 class Rating(models.Model):
     """A person's level on one competence, in one assessment.
 
@@ -133,6 +218,11 @@ class Rating(models.Model):
     relation = models.CharField(max_length=10, choices=Requirement.Relation.choices, blank=True)
     target_level = models.PositiveSmallIntegerField(null=True, blank=True)
     weight = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    # A manager's review of a submitted assessment.
+    validated_level = models.PositiveSmallIntegerField(null=True, blank=True)
+    review_comment = models.CharField(max_length=500, blank=True, db_default="")
+
+    objects = RatingQuerySet.as_manager()
 
     class Meta:
         ordering = ["assessment", "competence__title"]
@@ -142,6 +232,28 @@ class Rating(models.Model):
 
     def __str__(self) -> str:
         return f"{self.assessment_id}: {self.competence_id} = {self.level}"
+
+    @property
+    def self_level(self) -> int | None:
+        """The level the person gave; None when unrated or "Don't know"."""
+        return self.level if self.answered else None
+
+    @property
+    def effective_level(self) -> int | None:
+        """What the team report counts: the validated level where there is one."""
+        return self.self_level if self.validated_level is None else self.validated_level
+
+
+def effective_level(prefix: str = "") -> Coalesce:
+    """Rating.effective_level as a database expression, counting an unrated one as 0.
+
+    `prefix` is the path to the rating from the model being queried, e.g. "r__".
+    """
+    return Coalesce(
+        f"{prefix}validated_level",
+        Case(When(**{f"{prefix}answered": True}, then=Coalesce(f"{prefix}level", Value(0)))),
+        Value(0),
+    )
 
 
 class LearningResource(models.Model):
@@ -164,3 +276,201 @@ class LearningResource(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class Team(models.Model):
+    """People assessed against one occupation by default, and who manages them.
+
+    The team report counts each member's latest submitted assessment of the occupation they
+    are assessed against, with the validated level where a manager gave one, else the self
+    rating. Its reads run a fixed number of queries whatever the team's size: per-member
+    figures are stored on the assessment (see Assessment.readiness), the rest is SQL.
+    """
+
+    name = models.CharField(max_length=100, unique=True)
+    occupation = models.ForeignKey(
+        Occupation,
+        on_delete=models.PROTECT,
+        related_name="teams",
+        help_text="What members are assessed against, unless their membership says otherwise.",
+    )
+    managers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="managed_teams", blank=True
+    )
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="Membership", related_name="teams", blank=True
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("assessments:team-report", args=[self.pk])
+
+    def occupations(self) -> models.QuerySet[Occupation]:
+        """The occupations the members are assessed against."""
+        chosen = self.memberships.filter(occupation__isnull=False).values("occupation")
+        return Occupation.objects.filter(Q(pk=self.occupation_id) | Q(pk__in=chosen)).order_by(
+            "title"
+        )
+
+    def latest_assessment_ids(self, occupation: Occupation) -> list[int]:
+        """The latest submitted assessments of the members assessed against `occupation`."""
+        return list(
+            self.memberships.with_latest()
+            .filter(assessed_id=occupation.pk, latest_id__isnull=False)
+            .values_list("latest_id", flat=True)
+        )
+
+    @staticmethod
+    def competence_summary(
+        occupation: Occupation, assessment_ids: list[int], *, top_level: int
+    ) -> models.QuerySet[Requirement]:
+        """The occupation's profile lines, each with what the given assessments say of it.
+
+        Targets are those each assessment was submitted against.
+        """
+        level = effective_level("r__")
+        rated = Q(r__isnull=False)
+        return (
+            Requirement.objects.filter(occupation=occupation)
+            .select_related("competence")
+            .annotate(
+                r=FilteredRelation(
+                    "competence__ratings",
+                    condition=Q(competence__ratings__assessment_id__in=assessment_ids),
+                )
+            )
+            .annotate(
+                assessed=Count("r"),
+                meeting=Count("r", filter=rated & Q(r__target_level__lte=level)),
+                mean_level=Avg(level, filter=rated),
+                mean_gap=Avg(Greatest(F("r__target_level") - level, Value(0)), filter=rated),
+                experts=Count("r", filter=rated & Exact(level, top_level)),
+            )
+            .annotate(
+                coverage_risk=Case(
+                    When(meeting__lt=2, then=Value(1)),
+                    default=Value(0),
+                    output_field=IntegerField(),
+                )
+            )
+        )
+
+    def readiness_by_month(self, *, today: date | None = None) -> list[MonthPoint]:
+        """For each month since the first submission, the mean readiness of the members'
+        latest submitted assessments (of the occupation each is assessed against) as they
+        stood at the month's end. Members not assessed by then are left out of that month.
+        """
+        assessed = {
+            m.user_id: m.assessed_id
+            for m in self.memberships.annotate(
+                assessed_id=Coalesce("occupation", "team__occupation")
+            )
+        }
+        rows = [
+            row
+            for row in Assessment.objects.submitted()
+            .filter(user__in=list(assessed), readiness__isnull=False)
+            .order_by("submitted_at")
+            .values_list("user_id", "occupation_id", "submitted_at", "readiness")
+            if assessed[row[0]] == row[1]
+        ]
+        if not rows:
+            return []
+        today = today or timezone.localdate()
+        month = timezone.localdate(rows[0][2]).replace(day=1)
+        points, latest, i = [], {}, 0
+        while month <= today:
+            last_day = month.replace(day=calendar.monthrange(month.year, month.month)[1])
+            while i < len(rows) and timezone.localdate(rows[i][2]) <= last_day:
+                latest[rows[i][0]] = rows[i][3]
+                i += 1
+            points.append(MonthPoint(month, round(fmean(latest.values()), 1), len(latest)))
+            month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+        return points
+
+
+@dataclass(frozen=True)
+class MonthPoint:
+    month: date
+    readiness: float
+    members: int
+
+
+class MembershipQuerySet(models.QuerySet):
+    def with_latest(self) -> MembershipQuerySet:
+        """Annotate each membership with the occupation it is assessed against, the
+        member's display name, the figures of their latest submitted assessment of that
+        occupation (None when there is none) and its review `state` (see REVIEW_STATES).
+        """
+        latest = (
+            Assessment.objects.submitted()
+            .filter(user=OuterRef("user"), occupation=OuterRef("assessed_id"))
+            .annotate(essential_gaps=F("essentials_total") - F("essentials_met"))
+            .order_by("-submitted_at", "-pk")
+        )
+        return (
+            self.select_related("user")
+            .annotate(
+                assessed_id=Coalesce("occupation", "team__occupation"),
+                occupation_title=Coalesce("occupation__title", "team__occupation__title"),
+                occupation_code=Coalesce("occupation__code", "team__occupation__code"),
+                member_name=Case(
+                    When(Q(user__first_name="") & Q(user__last_name=""), then="user__username"),
+                    default=Concat("user__first_name", Value(" "), "user__last_name"),
+                    output_field=CharField(),
+                ),
+            )
+            .annotate(**{name: Subquery(latest.values(f)[:1]) for name, f in LATEST_FIELDS.items()})
+            .annotate(
+                state=Case(
+                    When(latest_id=None, then=Value("not-assessed")),
+                    When(reviewed_at__isnull=False, then=Value("reviewed")),
+                    When(validated_count__gt=0, then=Value("in-review")),
+                    default=Value("not-reviewed"),
+                )
+            )
+        )
+
+
+LATEST_FIELDS = {  # annotation: field of the latest submitted assessment
+    "latest_id": "pk",
+    "readiness": "readiness",
+    "essentials_met": "essentials_met",
+    "essentials_total": "essentials_total",
+    "essential_gaps": "essential_gaps",
+    "last_assessed": "submitted_at",
+    "reviewed_at": "reviewed_at",
+    "validated_count": "validated_count",
+    "self_bias": "self_bias",
+}
+
+
+class Membership(models.Model):
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    occupation = models.ForeignKey(
+        Occupation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Leave empty to assess this member against the team's occupation.",
+    )
+
+    objects = MembershipQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["team", "user__username"]
+        constraints = [
+            models.UniqueConstraint(fields=["team", "user"], name="unique_membership"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.team}"

@@ -70,6 +70,20 @@ def percent(share: Fraction | None) -> int | None:
     return int((scaled + Fraction(1, 2)).__floor__())
 
 
+def self_bias(pairs: Iterable[tuple[int | None, int]]) -> Decimal | None:
+    """Mean of self minus validated level, to two places (half up); None with no pairs.
+
+    Each pair is (self level, validated level); an unrated or "Don't know" self level
+    counts as 0. Above 0, the person rates themselves higher than the reviewer does.
+    """
+    differences = [(own or 0) - validated for own, validated in pairs]
+    if not differences:
+        return None
+    mean = Fraction(sum(differences), len(differences))
+    hundredths = (abs(mean) * 100 + Fraction(1, 2)).__floor__()
+    return Decimal(hundredths if mean >= 0 else -hundredths) / 100
+
+
 def essentials_met(lines: Iterable[Line]) -> tuple[int, int]:
     """(met, total) over the essential requirements."""
     essentials = [line for line in lines if line.essential]

@@ -8,21 +8,28 @@ from dataclasses import dataclass
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
-from django.http import HttpResponse, HttpResponseBadRequest
+from django.core.paginator import Paginator
+from django.db.models import Case, Count, QuerySet, Value, When
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.text import get_valid_filename
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_tables2 import RequestConfig
+from django_tables2.export import TableExport
+from django_tables2.tables import Table
+from tablib import Dataset
 
 from assessments import charts, scoring
-from assessments.forms import DONT_KNOW, field_name, read_answers
-from assessments.models import Assessment, LearningResource, Rating
+from assessments.forms import DONT_KNOW, field_name, read_answers, read_validations
+from assessments.models import Assessment, LearningResource, Rating, Team
 from assessments.services import (
     AssessmentError,
     assessment_start,
     assessment_submit,
     ratings_save,
+    review_save,
 )
+from assessments.tables import CompetenceFilter, CompetenceTable, MemberFilter, MemberTable
 from taxonomy.exports import neutralise
 from taxonomy.models import Competence, Occupation, ProficiencyLevel, ProficiencyScale, Requirement
 from taxonomy.views import HtmxHttpRequest
@@ -54,7 +61,24 @@ CSV_HEADER = [
 def _get_assessment_for_user(request: HtmxHttpRequest, pk: int) -> Assessment:
     """The signed-in user's assessment; anyone else's is a 404, not a 403."""
     return get_object_or_404(
-        Assessment.objects.filter(user=request.user).select_related("occupation"), pk=pk
+        Assessment.objects.filter(user=request.user).select_related("occupation", "reviewed_by"),
+        pk=pk,
+    )
+
+
+def _get_team_for_manager(request: HtmxHttpRequest, pk: int) -> Team:
+    """A team the signed-in user manages; any other team is a 404."""
+    return get_object_or_404(request.user.managed_teams.select_related("occupation"), pk=pk)
+
+
+def _get_member_assessment(team: Team, pk: int, manager) -> Assessment:
+    """A submitted assessment of one of the team's members, never the manager's own."""
+    members = team.memberships.exclude(user=manager).values("user")
+    return get_object_or_404(
+        Assessment.objects.submitted()
+        .filter(user__in=members)
+        .select_related("user", "occupation", "reviewed_by"),
+        pk=pk,
     )
 
 
@@ -275,7 +299,8 @@ def assessment_submit_view(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def assessment_report(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     assessment = _get_assessment_for_user(request, pk)
     requirements = list(_requirements(assessment)) if assessment.is_draft else []
-    lines = assessment.lines(requirements, _ratings(assessment))
+    ratings = _ratings(assessment)
+    lines = assessment.lines(requirements, ratings)
     levels = _levels()
     level_names = {level.value: level.name for level in levels}
     max_level = max(level_names, default=4)
@@ -305,6 +330,7 @@ def assessment_report(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "groups": groups,
         "level_names": level_names,
         "matches": _career_matches(request, assessment),
+        "reviewed": [r for r in ratings if r.validated_level is not None or r.review_comment],
     }
     if previous is not None:
         before = previous.lines([], _ratings(previous))
@@ -410,3 +436,208 @@ def assessment_report_csv(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     filename = get_valid_filename(f"gap-report-{assessment.occupation.code}-{assessment.pk}.csv")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+@login_required
+@require_GET
+def team_list(request: HtmxHttpRequest) -> HttpResponse:
+    teams = list(
+        request.user.managed_teams.select_related("occupation").annotate(
+            member_count=Count("memberships")
+        )
+    )
+    if not teams:
+        raise Http404("You manage no team.")
+    return render(request, "assessments/team_list.html", {"teams": teams})
+
+
+TEAM_SECTIONS = ("members", "competences", "heatmap")
+EXPORTS = {"members", "competences"}
+HEAT_MAP_MEMBERS = 25
+
+
+@login_required
+@require_GET
+def team_report(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Members, competences, heat map and readiness over time; each table sorts, filters
+    and pages through plain links that htmx swaps in place, and exports as CSV or XLSX.
+    """
+    team = _get_team_for_manager(request, pk)
+    occupations = list(team.occupations())
+    occupation = _chosen_occupation(request, team, occupations)
+    export, fmt = request.GET.get("export"), request.GET.get("format", "csv")
+    if export is not None and (export not in EXPORTS or fmt not in ("csv", "xlsx")):
+        return _refuse("Export members or competences, as csv or xlsx.", status=400)
+    # An export or an htmx swap needs one section; the page needs them all.
+    part = request.htmx.target if request.htmx and request.htmx.target in TEAM_SECTIONS else None
+    wanted = {export or part} if export or part else set(TEAM_SECTIONS)
+
+    context: dict = {"team": team, "occupations": occupations, "occupation": occupation}
+    levels = _levels()
+    if "members" in wanted:
+        member_filter = MemberFilter(
+            request.GET, queryset=team.memberships.with_latest(), occupations=team.occupations()
+        )
+        if member_filter.errors:
+            return _refuse(_filter_errors(member_filter), status=400)
+        members = MemberTable(member_filter.qs, team_pk=team.pk)
+        RequestConfig(request, paginate=not export and {"per_page": 25}).configure(members)
+        context.update(
+            member_filter=member_filter,
+            members=members,
+            members_keep=_other_params(request, member_filter, "m-page"),
+        )
+    if wanted & {"competences", "heatmap"}:
+        assessment_ids = team.latest_assessment_ids(occupation)
+        context["assessed"] = len(assessment_ids)
+    if "competences" in wanted:
+        summary = Team.competence_summary(occupation, assessment_ids, top_level=levels[-1].value)
+        competence_filter = CompetenceFilter(request.GET, queryset=summary)
+        if competence_filter.errors:
+            return _refuse(_filter_errors(competence_filter), status=400)
+        competences = CompetenceTable(competence_filter.qs)
+        RequestConfig(request, paginate=False).configure(competences)
+        context.update(
+            competence_filter=competence_filter,
+            competences=competences,
+            competences_keep=_other_params(request, competence_filter),
+        )
+    if export:
+        return _export(context[export], fmt, f"{team.name} {export}")
+    if "heatmap" in wanted:
+        context["heat"] = _heat_map(request, team, occupation, levels)
+    if part:
+        return render(request, f"assessments/team_report.html#{part}", context)
+    points = team.readiness_by_month()
+    context["timeline"] = points
+    context["timeline_chart"] = charts.line(
+        [(point.month.strftime("%b %Y"), point.readiness) for point in points]
+    )
+    return render(request, "assessments/team_report.html", context)
+
+
+def _chosen_occupation(request: HtmxHttpRequest, team: Team, occupations: list[Occupation]):
+    code = request.GET.get("occupation")
+    if not code:
+        return team.occupation
+    for occupation in occupations:
+        if occupation.code == code:
+            return occupation
+    raise Http404("No member of this team is assessed against that occupation.")
+
+
+def _other_params(request: HtmxHttpRequest, filterset, *also: str) -> list[tuple[str, str]]:
+    """The query's other parameters, for hidden inputs that keep them when this filters."""
+    own = {filterset.form.add_prefix(name) for name in filterset.form.fields}
+    return [
+        (key, value)
+        for key, value in request.GET.items()
+        if key not in own and key not in also and key not in ("export", "format")
+    ]
+
+
+def _filter_errors(filterset) -> str:
+    return " ".join(
+        f"{filterset.form.fields[name].label}: {' '.join(errors)}"
+        for name, errors in filterset.errors.items()
+    )
+
+
+def _heat_map(request: HtmxHttpRequest, team: Team, occupation: Occupation, levels) -> dict:
+    """A page of members assessed against the occupation, by name, and their levels."""
+    assessed = (
+        team.memberships.with_latest()
+        .filter(assessed_id=occupation.pk, latest_id__isnull=False)
+        .order_by("member_name", "pk")
+    )
+    page = Paginator(assessed, HEAT_MAP_MEMBERS).get_page(request.GET.get("heat_page"))
+    members = list(page.object_list)
+    found = Rating.objects.effective_levels([m.latest_id for m in members])
+    requirements = (
+        occupation.requirements.select_related("competence")
+        .annotate(essential_first=Case(When(relation="essential", then=Value(0)), default=Value(1)))
+        .order_by("essential_first", "competence__title")
+    )
+    rows = [
+        (
+            r,
+            [
+                _heat_cell(found.get((r.competence_id, m.latest_id)), r.target_level)
+                for m in members
+            ],
+        )
+        for r in requirements
+    ]
+    return {"page": page, "members": members, "rows": rows, "levels": levels}
+
+
+def _heat_cell(level: int | None, target: int) -> tuple[str, str, bool]:
+    """(text, CSS class, below target) of one heat map cell; worked out here, not in the
+    template, because a page holds thousands."""
+    if level is None:
+        return "–", "heat heat-none", False
+    below = level < target
+    return str(level), f"heat heat-{level}{' below' if below else ''}", below
+
+
+class SafeExport(TableExport):
+    """django-tables2's export with every text cell that could start a formula neutralised."""
+
+    def table_to_dataset(self, table, exclude_columns, dataset_kwargs=None):
+        dataset = super().table_to_dataset(table, exclude_columns, dataset_kwargs)
+        rows = [[neutralise(v) if isinstance(v, str) else v for v in row] for row in dataset]
+        return Dataset(*rows, headers=dataset.headers, title=dataset.title)
+
+
+def _export(table: Table, fmt: str, name: str) -> HttpResponse:
+    return SafeExport(fmt, table).response(filename=f"{get_valid_filename(name)}.{fmt}")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def team_review(request: HtmxHttpRequest, pk: int, assessment_pk: int) -> HttpResponse:
+    """A manager validates a member's submitted self-ratings; the self ratings stay."""
+    team = _get_team_for_manager(request, pk)
+    assessment = _get_member_assessment(team, assessment_pk, request.user)
+    ratings = list(
+        assessment.ratings.exclude(relation="")
+        .select_related("competence")
+        .annotate(essential_first=Case(When(relation="essential", then=Value(0)), default=Value(1)))
+        .order_by("essential_first", "competence__title")
+    )
+    levels = _levels()
+    if request.method == "POST":
+        try:
+            validations = read_validations(
+                request.POST,
+                competences={r.competence_id for r in ratings},
+                levels={level.value for level in levels},
+            )
+            review_save(
+                assessment=assessment,
+                reviewer=request.user,
+                validations=validations,
+                done="done" in request.POST,
+            )
+        except ValidationError as error:
+            return _refuse(" ".join(error.messages), status=400)
+        except AssessmentError as error:
+            return _refuse(str(error), status=409)
+        if "done" in request.POST:
+            messages.success(request, "Review done. The member sees it on their report.")
+            return redirect(team)
+        messages.success(request, "Review saved.")
+        return redirect("assessments:team-review", pk=team.pk, assessment_pk=assessment.pk)
+    self_lines = assessment.lines([], ratings)
+    return render(
+        request,
+        "assessments/team_review.html",
+        {
+            "team": team,
+            "assessment": assessment,
+            "ratings": ratings,
+            "levels": levels,
+            "level_names": {level.value: level.name for level in levels},
+            "self_readiness": scoring.percent(scoring.readiness(self_lines)),
+        },
+    )

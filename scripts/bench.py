@@ -11,6 +11,9 @@ Web: the default data and demo accounts in a fresh SQLite file; the demo technic
 rating page (80 competences), one autosave and the gap report, each served through
 Django's full request cycle (test client: middleware, session, auth, templates) against a
 minimal login-required view served the same way. Each figure is the median of --requests.
+Then the team report for teams of 50 and 500 members, each with a submitted assessment of
+the 80-competence ICT technician profile (made through the same services as the app):
+its time, the ratio between the sizes (linear growth would be 10x) and to the minimal view.
 """
 
 from __future__ import annotations
@@ -160,23 +163,55 @@ def bench_web(requests: int, database: Path) -> int:
             ("one autosave (htmx POST)    ", autosave),
             ("gap report, 80 competences  ", lambda: client.get(report_url)),
         ]
-        medians = {}
-        for label, request in cases:
-            times = []
-            for _ in range(requests + 3):  # the first few warm caches and are dropped
-                start = time.perf_counter()
-                response = request()
-                times.append(time.perf_counter() - start)
-                if response.status_code != 200:
-                    print(f"{label.strip()}: HTTP {response.status_code}", file=sys.stderr)
-                    return 1
-            medians[label] = statistics.median(times[3:])
+        medians = {label: _median(request, requests) for label, request in cases}
+
+        manager = get_user_model().objects.get(username="manager")
+        client.force_login(manager)
+        for size in (50, 500):
+            team = _team(size, draft.occupation, manager)
+            url = reverse("assessments:team-report", args=[team.pk])
+            label = f"team report, {size} members"
+            medians[f"{label:<28}"] = _median(lambda u=url: client.get(u), max(5, requests // 5))
 
     base = medians[cases[0][0]]
-    print(f"Web, SQLite, Django test client, median of {requests} requests:")
+    print(f"Web, SQLite, Django test client, median of {requests} requests (team report: fewer):")
     for label, t in medians.items():
-        print(f"  {label} {t * 1000:7.2f} ms  {t / base:5.2f}x")
+        print(f"  {label} {t * 1000:7.2f} ms  {t / base:6.2f}x")
+    small, large = (t for label, t in medians.items() if label.startswith("team report"))
+    print(f"  team report, 500 / 50 members  {large / small:5.2f}x  (linear: 10x)")
     return 0
+
+
+def _median(request: Callable, n: int) -> float:
+    """Median seconds of n requests, after three that warm caches; any non-200 stops."""
+    times = []
+    for _ in range(n + 3):
+        start = time.perf_counter()
+        response = request()
+        times.append(time.perf_counter() - start)
+        if response.status_code != 200:
+            raise SystemExit(f"{response.request['PATH_INFO']}: HTTP {response.status_code}")
+    return statistics.median(times[3:])
+
+
+def _team(size: int, occupation, manager):
+    """A team of `size` members, each with a submitted assessment made by the services."""
+    from django.contrib.auth import get_user_model
+
+    from assessments.models import Membership, Team
+    from assessments.services import Answer, assessment_start, assessment_submit, ratings_save
+
+    team = Team.objects.create(name=f"Bench {size}", occupation=occupation)
+    team.managers.add(manager)
+    competences = list(occupation.requirements.values_list("competence_id", flat=True))
+    for i in range(size):
+        user = get_user_model().objects.create(username=f"bench-{size}-{i}")
+        Membership.objects.create(team=team, user=user)
+        assessment = assessment_start(user=user, occupation=occupation)
+        answers = [Answer(c, True, (i + j) % 5, "", "", 1) for j, c in enumerate(competences)]
+        ratings_save(assessment=assessment, answers=answers)
+        assessment_submit(assessment=assessment, user=user)
+    return team
 
 
 def main() -> int:

@@ -7,8 +7,8 @@ import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
 
-from assessments.models import Assessment
-from assessments.services import Answer, assessment_start, ratings_save
+from assessments.models import Assessment, Membership, Team
+from assessments.services import Answer, assessment_start, assessment_submit, ratings_save
 from taxonomy.models import Competence, Occupation, Requirement
 
 TECHNICIAN = "3512.4"
@@ -81,3 +81,42 @@ def rate_all(assessment: Assessment, level: Callable[[Requirement], int | None])
 
 def url(name: str, assessment: Assessment) -> str:
     return reverse(f"assessments:{name}", args=[assessment.pk])
+
+
+def submitted(user, occupation, levels: dict[int, int | None]) -> Assessment:
+    """A submitted assessment with the given levels (competence id -> level, None: don't know)."""
+    assessment = assessment_start(user=user, occupation=occupation)
+    rate(assessment, levels)
+    return assessment_submit(assessment=assessment, user=user)
+
+
+@pytest.fixture
+def mia(db) -> User:
+    """Manages the service desk team (alice and bob)."""
+    return User.objects.create_user("mia", "mia@example.com", "m-long-password-1")
+
+
+@pytest.fixture
+def mia_client(client, mia):
+    client.force_login(mia)
+    return client
+
+
+@pytest.fixture
+def team(mia, alice, bob, technician_occupation) -> Team:
+    team = Team.objects.create(name="Service desk", occupation=technician_occupation)
+    team.managers.add(mia)
+    Membership.objects.create(team=team, user=alice)
+    Membership.objects.create(team=team, user=bob)
+    return team
+
+
+@pytest.fixture
+def other_team(technician_occupation) -> Team:
+    """Managed by carl, with tess in it: nothing to do with mia."""
+    carl = User.objects.create_user("carl", "carl@example.com", "c-long-password-1")
+    tess = User.objects.create_user("tess", "tess@example.com", "t-long-password-1")
+    team = Team.objects.create(name="Network", occupation=technician_occupation)
+    team.managers.add(carl)
+    Membership.objects.create(team=team, user=tess)
+    return team

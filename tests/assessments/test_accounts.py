@@ -41,6 +41,12 @@ def test_demo_accounts_come_with_roles_and_assessments(settings, capsys):
     draft = assessments.get(status="draft")
     assert draft.ratings.filter(answered=True).count() == 40
     assert assessments.get(status="submitted").ratings.count() == 80
+    team = User.objects.get(username="manager").managed_teams.get()
+    assert (team.name, team.occupation.code, team.members.count()) == ("ICT support", "3512.4", 7)
+    colleagues = Assessment.objects.submitted().filter(user__in=team.members.all())
+    assert colleagues.count() == 7  # each colleague's and the technician's earlier one
+    assert not colleagues.filter(readiness=None).exists()
+    assert "demo team for manager: ICT support, 7 members" in out
 
 
 def test_demo_accounts_are_refused_without_debug(settings):

@@ -6,8 +6,9 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.urls import reverse
 
-from assessments.models import LearningResource, Rating
+from assessments.models import LearningResource, Rating, Team
 from assessments.services import AssessmentError, learning_resources_import
+from taxonomy.models import Occupation
 from tests.assessments.conftest import rate_all
 
 pytestmark = pytest.mark.django_db
@@ -93,3 +94,56 @@ def test_a_resource_naming_an_unknown_competence_stops_the_import():
     with pytest.raises(AssessmentError, match=r"record 3, column competences: .*: x"):
         learning_resources_import(rows=rows, occupation_code="3512.4")
     assert not LearningResource.objects.filter(url__startswith="https://example.org").exists()
+
+
+def test_a_superuser_makes_a_team_with_a_manager_and_members(
+    admin_client, alice, bob, mia, technician_occupation
+):
+    other = Occupation.objects.get(code="3512.1")
+    response = admin_client.post(
+        reverse("admin:assessments_team_add"),
+        {
+            "name": "Field support",
+            "occupation": technician_occupation.pk,
+            "managers": [mia.pk],
+            "memberships-TOTAL_FORMS": "2",
+            "memberships-INITIAL_FORMS": "0",
+            "memberships-0-user": alice.pk,
+            "memberships-0-occupation": "",
+            "memberships-1-user": bob.pk,
+            "memberships-1-occupation": other.pk,
+        },
+    )
+
+    assert response.status_code == 302
+    team = Team.objects.get(name="Field support")
+    assert list(team.managers.all()) == [mia]
+    assert dict(team.memberships.values_list("user__username", "occupation__code")) == {
+        "alice": None,
+        "bob": "3512.1",
+    }
+    page = admin_client.get(reverse("admin:assessments_team_change", args=[team.pk]))
+    assert page.status_code == 200
+
+
+def test_a_member_twice_in_a_team_is_refused(admin_client, alice, technician_occupation):
+    response = admin_client.post(
+        reverse("admin:assessments_team_add"),
+        {
+            "name": "Twice",
+            "occupation": technician_occupation.pk,
+            "memberships-TOTAL_FORMS": "2",
+            "memberships-INITIAL_FORMS": "0",
+            "memberships-0-user": alice.pk,
+            "memberships-1-user": alice.pk,
+        },
+    )
+    assert response.status_code == 200
+    assert "Please correct the duplicate data" in response.content.decode()
+    assert not Team.objects.filter(name="Twice").exists()
+
+
+def test_assessment_figures_and_reviews_are_read_only_in_admin(admin_client, alice, draft):
+    html = admin_client.get(reverse("admin:assessments_assessment_change", args=[draft.pk]))
+    html = html.content.decode()
+    assert 'name="readiness"' not in html and 'name="reviewed_by"' not in html

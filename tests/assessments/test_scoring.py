@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 from assessments import scoring
 from assessments.scoring import Line
 
+LEVEL = st.integers(min_value=0, max_value=4)
+
 
 def line(key, target, weight, level, relation="essential", title=None, **extra) -> Line:
     return Line(
@@ -200,3 +202,21 @@ def test_gaps_are_ordered_and_complete(lines):
     assert keys == sorted(keys)
     met, total = scoring.essentials_met(lines)
     assert total - met == sum(1 for g in gaps if g.essential)
+
+
+def test_self_bias_is_the_mean_of_self_minus_validated_rounded_half_up():
+    assert scoring.self_bias([]) is None
+    assert scoring.self_bias([(3, 1), (2, 2)]) == Decimal("1.00")
+    assert scoring.self_bias([(None, 2)]) == Decimal("-2.00")  # unrated or "Don't know" is 0
+    assert scoring.self_bias([(3, 3), (3, 3), (4, 3)]) == Decimal("0.33")
+    assert scoring.self_bias([(1, 3), (3, 3), (3, 3)]) == Decimal("-0.67")
+    assert scoring.self_bias([(1, 0)] * 5 + [(0, 0)] * 195) == Decimal("0.03")  # 0.025 up
+    assert scoring.self_bias([(0, 1)] * 5 + [(0, 0)] * 195) == Decimal("-0.03")  # and down
+
+
+@given(st.lists(st.tuples(st.one_of(st.none(), LEVEL), LEVEL), min_size=1, max_size=50))
+def test_self_bias_stays_within_the_scale_and_keeps_its_sign(pairs):
+    bias = scoring.self_bias(pairs)
+    mean = Fraction(sum((own or 0) - validated for own, validated in pairs), len(pairs))
+    assert -4 <= bias <= 4
+    assert abs(Fraction(bias) - mean) <= Fraction(1, 200)

@@ -14,6 +14,7 @@ from django.db import transaction
 from assessments.services import (
     AssessmentError,
     demo_assessments_create,
+    demo_team_create,
     learning_resources_import,
 )
 from taxonomy import crosswalk, esco, onet, profiles, services
@@ -132,3 +133,9 @@ class Command(BaseCommand):
                 f"demo assessments for technician: one submitted, one half-finished draft "
                 f"({DEMO_OCCUPATION})"
             )
+        manager = User.objects.get(username="manager")
+        if not manager.managed_teams.exists():
+            team = demo_team_create(
+                manager=manager, technician=technician, occupation_code=DEMO_OCCUPATION
+            )
+            self.stdout.write(f"demo team for manager: {team.name}, {team.members.count()} members")

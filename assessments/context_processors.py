@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
+
+
+def teams(request: HttpRequest) -> dict:
+    """`manages_teams` for the navigation; queried only when a template reads it."""
+    user = request.user
+    return {
+        "manages_teams": SimpleLazyObject(
+            lambda: user.is_authenticated and user.managed_teams.exists()
+        )
+    }

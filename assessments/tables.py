@@ -1,0 +1,231 @@
+"""The team report's tables and their filters (django-tables2, django-filter)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import django_filters
+import django_tables2 as tables
+from django.db.models import F, QuerySet
+from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils.html import format_html
+
+from assessments.models import REVIEW_STATES
+from taxonomy.models import Competence, Occupation
+
+
+def _nulls_last(queryset: QuerySet, field: str, descending: bool) -> tuple[QuerySet, bool]:
+    """Order with the empty values last both ways, then by name, so pages are stable."""
+    order = F(field).desc(nulls_last=True) if descending else F(field).asc(nulls_last=True)
+    return queryset.order_by(order, Lower("member_name"), "pk"), True
+
+
+def signed(value) -> str:
+    return f"{value:+.2f}"
+
+
+class LabelledTable(tables.Table):
+    """Each cell names its column, which narrow screens show beside the value."""
+
+    def before_render(self, request) -> None:
+        for column in self.columns:
+            td = {**column.column.attrs.get("td", {}), "data-label": str(column.header)}
+            column.column.attrs = {**column.column.attrs, "td": td}
+
+
+class MemberTable(LabelledTable):
+    member_name = tables.Column(verbose_name="Member")
+    occupation_title = tables.Column(verbose_name="Occupation")
+    readiness = tables.Column(attrs={"td": {"class": "num"}, "th": {"class": "num"}})
+    essentials_met = tables.Column(verbose_name="Essentials met", attrs={"td": {"class": "num"}})
+    essential_gaps = tables.Column(verbose_name="Essential gaps", attrs={"td": {"class": "num"}})
+    last_assessed = tables.DateColumn(format="j M Y", verbose_name="Last assessed")
+    state = tables.Column(verbose_name="Review")
+    self_bias = tables.Column(verbose_name="Self vs validated", attrs={"td": {"class": "num"}})
+    review = tables.Column(
+        verbose_name="Assessment", empty_values=(), orderable=False, exclude_from_export=True
+    )
+
+    class Meta:
+        attrs = {"class": "table"}
+        prefix = "m-"
+        per_page = 25
+        order_by = ("member_name",)
+        empty_text = "No member matches these filters."
+
+    def __init__(self, *args, team_pk: int, **kwargs):
+        self.team_pk = team_pk
+        super().__init__(*args, **kwargs)
+
+    def order_member_name(self, queryset, is_descending):
+        name = Lower("member_name")
+        return queryset.order_by(name.desc() if is_descending else name, "pk"), True
+
+    def order_readiness(self, queryset, is_descending):
+        return _nulls_last(queryset, "readiness", is_descending)
+
+    def order_essentials_met(self, queryset, is_descending):
+        return _nulls_last(queryset, "essentials_met", is_descending)
+
+    def order_essential_gaps(self, queryset, is_descending):
+        return _nulls_last(queryset, "essential_gaps", is_descending)
+
+    def order_last_assessed(self, queryset, is_descending):
+        return _nulls_last(queryset, "last_assessed", is_descending)
+
+    def order_self_bias(self, queryset, is_descending):
+        return _nulls_last(queryset, "self_bias", is_descending)
+
+    def render_occupation_title(self, record) -> str:
+        return format_html(
+            '{} <span class="code">{}</span>', record.occupation_title, record.occupation_code
+        )
+
+    def value_occupation_title(self, record) -> str:
+        return f"{record.occupation_title} ({record.occupation_code})"
+
+    def render_readiness(self, value) -> str:
+        return f"{value}%"
+
+    def value_readiness(self, value) -> int:
+        return value
+
+    def value_essential_gaps(self, value) -> int:
+        return value
+
+    def value_last_assessed(self, value) -> str:
+        return value.date().isoformat() if value else ""
+
+    def render_essentials_met(self, value, record) -> str:
+        return f"{value} of {record.essentials_total}"
+
+    def value_essentials_met(self, value, record) -> str:
+        return f"{value} of {record.essentials_total}"
+
+    def render_state(self, value) -> str:
+        return REVIEW_STATES[value]
+
+    def value_state(self, value) -> str:
+        return REVIEW_STATES[value]
+
+    def render_self_bias(self, value, record) -> str:
+        leaning = "over-rates" if value > 0 else "under-rates" if value < 0 else "agrees"
+        return format_html(
+            '{} <span class="hint">({}, {} validated)</span>',
+            signed(value),
+            leaning,
+            record.validated_count,
+        )
+
+    def value_self_bias(self, value) -> Decimal:
+        return value.quantize(Decimal("0.01"))  # SQLite hands back -2 for -2.00
+
+    def render_review(self, record) -> str:
+        if record.latest_id is None:
+            return "—"
+        url = reverse("assessments:team-review", args=[self.team_pk, record.latest_id])
+        action = "Review" if record.state != "reviewed" else "Open"
+        return format_html(
+            '<a href="{}" hx-boost="false">{}<span class="visually-hidden"> the assessment of {}'
+            "</span></a>",
+            url,
+            action,
+            record.member_name,
+        )
+
+
+class MemberFilter(django_filters.FilterSet):
+    occupation = django_filters.ModelChoiceFilter(
+        method="filter_occupation",
+        queryset=Occupation.objects.none(),
+        label="Occupation",
+        empty_label="Any",
+    )
+    state = django_filters.ChoiceFilter(
+        choices=list(REVIEW_STATES.items()), label="Review status", empty_label="Any"
+    )
+    gaps = django_filters.ChoiceFilter(
+        method="filter_gaps",
+        label="Essential gaps",
+        choices=[("yes", "Has essential gaps"), ("no", "No essential gaps")],
+        empty_label="Any",
+    )
+
+    def __init__(self, *args, occupations: QuerySet[Occupation], **kwargs):
+        super().__init__(*args, prefix="m", **kwargs)
+        self.filters["occupation"].queryset = occupations
+
+    def filter_occupation(self, queryset, name, value):
+        return queryset.filter(assessed_id=value.pk)
+
+    def filter_gaps(self, queryset, name, value):
+        if value == "yes":
+            return queryset.filter(essential_gaps__gt=0)
+        return queryset.filter(essential_gaps=0)
+
+
+class CompetenceTable(LabelledTable):
+    competence = tables.Column(accessor="competence__title", verbose_name="Competence")
+    relation = tables.Column()
+    meeting = tables.Column(verbose_name="Members meeting target", attrs={"td": {"class": "num"}})
+    mean_level = tables.Column(verbose_name="Mean level", attrs={"td": {"class": "num"}})
+    mean_gap = tables.Column(verbose_name="Mean gap", attrs={"td": {"class": "num"}})
+    experts = tables.Column(verbose_name="Members at expert level", attrs={"td": {"class": "num"}})
+    coverage_risk = tables.Column(verbose_name="Coverage")
+
+    class Meta:
+        attrs = {"class": "table"}
+        prefix = "c-"
+        order_by = ("-coverage_risk", "competence")
+        empty_text = "No competence matches these filters."
+
+    def render_relation(self, record) -> str:
+        return record.get_relation_display()
+
+    def value_relation(self, record) -> str:
+        return record.relation
+
+    def render_meeting(self, value, record) -> str:
+        return f"{value} of {record.assessed}"
+
+    def value_meeting(self, value):
+        return value
+
+    def render_mean_level(self, value) -> str:
+        return f"{value:.1f}"
+
+    def value_mean_level(self, value):
+        return round(value, 2)
+
+    def render_mean_gap(self, value) -> str:
+        return f"{value:.1f}"
+
+    def value_mean_gap(self, value):
+        return round(value, 2)
+
+    def render_coverage_risk(self, value, record) -> str:
+        if value:
+            return format_html('<span class="risk">Coverage risk</span>: met by {}', record.meeting)
+        return "Covered"
+
+    def value_coverage_risk(self, value) -> str:
+        return "coverage risk" if value else "covered"
+
+
+class CompetenceFilter(django_filters.FilterSet):
+    relation = django_filters.ChoiceFilter(
+        choices=[("essential", "Essential only"), ("optional", "Optional only")], empty_label="All"
+    )
+    kind = django_filters.ChoiceFilter(
+        field_name="competence__kind", choices=Competence.Kind.choices
+    )
+    reuse = django_filters.ChoiceFilter(
+        field_name="competence__reuse_level",
+        choices=Competence.ReuseLevel.choices,
+        label="Reuse level",
+        empty_label="Any",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, prefix="c", **kwargs)

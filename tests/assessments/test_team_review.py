@@ -1,0 +1,160 @@
+"""A manager validates a member's submitted self-ratings."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from assessments.models import Assessment, Membership, Rating
+from assessments.services import assessment_start, assessment_submit
+from tests.assessments.conftest import rate_all
+
+pytestmark = pytest.mark.django_db
+
+
+def submitted_at_level(user, occupation, level: int) -> Assessment:
+    assessment = assessment_start(user=user, occupation=occupation)
+    rate_all(assessment, lambda r: level)
+    return assessment_submit(assessment=assessment, user=user)
+
+
+@pytest.fixture
+def alices(alice, team) -> Assessment:
+    """Alice's submitted ICT technician assessment: every competence at level 2."""
+    return submitted_at_level(alice, team.occupation, 2)
+
+
+def review_url(team, assessment) -> str:
+    return reverse("assessments:team-review", args=[team.pk, assessment.pk])
+
+
+def two_competences(assessment: Assessment) -> list[int]:
+    return list(
+        assessment.ratings.filter(relation="essential")
+        .order_by("competence__title")
+        .values_list("competence_id", flat=True)[:2]
+    )
+
+
+def snapshot(assessment: Assessment) -> list[tuple]:
+    return list(
+        Rating.objects.filter(assessment=assessment)
+        .order_by("competence_id")
+        .values_list("competence_id", "level", "validated_level", "review_comment")
+    )
+
+
+def test_the_review_page_lists_every_competence_with_the_self_rating(mia_client, team, alices):
+    response = mia_client.get(review_url(team, alices))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.count('<select id="v-') == 80
+    assert "2 Practitioner" in html
+    assert '<label class="visually-hidden" for="v-' in html
+
+
+def test_validating_two_competences_keeps_the_self_ratings(mia_client, mia, team, alices):
+    first, second = two_competences(alices)
+    before = {cid: level for cid, level, *_ in snapshot(alices)}
+
+    response = mia_client.post(
+        review_url(team, alices),
+        {f"v-{first}": "4", f"v-{first}-comment": "Led the migration", f"v-{second}": "1"},
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == review_url(team, alices)
+    rows = {cid: rest for cid, *rest in snapshot(alices)}
+    assert rows[first] == [2, 4, "Led the migration"]
+    assert rows[second] == [2, 1, ""]
+    assert {cid: level for cid, (level, *_) in rows.items()} == before
+    alices.refresh_from_db()
+    assert alices.validated_count == 2
+    assert alices.self_bias == Decimal("-0.50")  # (2 - 4 + 2 - 1) / 2
+    assert alices.reviewed_at is None
+
+
+def test_marking_the_review_done_stamps_who_and_when(mia_client, mia, team, alices):
+    first, _ = two_competences(alices)
+    response = mia_client.post(review_url(team, alices), {f"v-{first}": "3", "done": "1"})
+
+    assert response.status_code == 302
+    assert response["Location"] == team.get_absolute_url()
+    alices.refresh_from_db()
+    assert alices.reviewed_by == mia and alices.reviewed_at is not None
+    assert alices.review_status == "Reviewed"
+
+
+def test_the_member_sees_the_review_beside_their_own_rating(mia, team, alices, alice_client):
+    first, _ = two_competences(alices)
+    manager = Client()
+    manager.force_login(mia)
+    manager.post(
+        review_url(team, alices),
+        {f"v-{first}": "4", f"v-{first}-comment": "<b>seen in ticket 42</b>", "done": "1"},
+    )
+
+    html = alice_client.get(reverse("assessments:assessment-report", args=[alices.pk]))
+    html = html.content.decode()
+    assert "Your manager's review" in html
+    assert "Reviewed by mia on" in html
+    assert "&lt;b&gt;seen in ticket 42&lt;/b&gt;" in html and "<b>seen" not in html
+    row = html[html.index("Self rating and validated level") :].split("</tr>")[1]
+    assert "2 Practitioner" in row and "4 Expert" in row
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"v-999999": "3"},  # not a competence of this assessment
+        {"v-FIRST": "9"},  # off the scale
+        {"v-FIRST": "three"},
+        {"v-FIRST": "3", "v-FIRST-comment": "x" * 501},
+        {"v-FIRST": ["3", "4"]},  # twice
+    ],
+)
+def test_tampered_reviews_are_refused_and_write_nothing(mia_client, team, alices, data):
+    first, _ = two_competences(alices)
+    data = {key.replace("FIRST", str(first)): value for key, value in data.items()}
+    before = snapshot(alices)
+
+    response = mia_client.post(review_url(team, alices), data)
+
+    assert response.status_code == 400
+    assert snapshot(alices) == before
+    alices.refresh_from_db()
+    assert alices.validated_count == 0
+
+
+def test_reviews_need_the_csrf_token(mia, team, alices):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(mia)
+    first, _ = two_competences(alices)
+    assert client.post(review_url(team, alices), {f"v-{first}": "3"}).status_code == 403
+    assert snapshot(alices)[0][2] is None
+
+
+def test_only_the_members_managers_reach_a_review(client, team, other_team, alices, alice, bob):
+    url = review_url(team, alices)
+    for user in (other_team.managers.get(), alice, bob):
+        client.force_login(user)
+        assert client.get(url).status_code == 404
+        assert client.post(url, {}).status_code == 404
+
+
+def test_a_draft_or_a_non_members_assessment_is_not_reviewable(mia_client, team, other_team, alice):
+    draft = assessment_start(user=alice, occupation=team.occupation)
+    assert mia_client.get(review_url(team, draft)).status_code == 404
+    theirs = submitted_at_level(other_team.members.get(), team.occupation, 3)
+    assert mia_client.get(review_url(team, theirs)).status_code == 404
+    assert mia_client.post(review_url(team, theirs), {}).status_code == 404
+
+
+def test_a_manager_cannot_review_their_own_assessment(mia_client, mia, team):
+    Membership.objects.create(team=team, user=mia)
+    own = submitted_at_level(mia, team.occupation, 4)
+    assert mia_client.get(review_url(team, own)).status_code == 404
