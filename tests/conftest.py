@@ -1,13 +1,32 @@
 from __future__ import annotations
 
+import importlib
 import os
 from pathlib import Path
 
 import pytest
+from django.apps import apps
 from django.contrib.auth.models import User
 from django.core.management import call_command
+from django.db import connection
+from django.db.migrations.loader import MigrationLoader
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+SEED_MIGRATION = importlib.import_module("taxonomy.migrations.0002_default_scale")
+ROLES_MIGRATION = importlib.import_module("assessments.migrations.0002_roles")
+
+
+def reload_default_data() -> None:
+    """What a transactional test needs after an earlier one emptied the database: what the
+    migrations seed (the proficiency scale, the roles) and the default data. The roles
+    migration runs against the migration state, as it does in migrate.
+    """
+    SEED_MIGRATION.create_scale(apps, schema_editor=None)
+    state = MigrationLoader(connection).project_state(("assessments", "0002_roles"))
+    ROLES_MIGRATION.create_roles(state.apps, schema_editor=None)
+    call_command("load_default_data", verbosity=0)
 
 
 @pytest.fixture(scope="session")

@@ -196,7 +196,7 @@ def test_report_queries_do_not_grow_with_the_profile(alice, alice_client, make_p
         counts.append(len(queries))
 
     assert counts[0] == counts[1]
-    assert counts[0] <= 13
+    assert counts[0] <= 16
 
 
 def test_the_readiness_of_the_real_technician_profile(alice, alice_client, technician_occupation):

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import importlib
 import io
 import os
 import shutil
@@ -8,16 +7,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from django.apps import apps
 from django.contrib.auth.models import User
 from django.core.management import call_command
-from django.db import connection
-from django.db.migrations.loader import MigrationLoader
 from django.test import override_settings
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
-SEED_MIGRATION = importlib.import_module("taxonomy.migrations.0002_default_scale")
-ROLES_MIGRATION = importlib.import_module("assessments.migrations.0002_roles")
+from tests.conftest import reload_default_data
+
 PASSWORD = "a-long-password-1"
 # Short enough that a hang fails the test quickly, long enough for a cold page load.
 TIMEOUT_MS = 10_000
@@ -59,14 +55,9 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture
 def default_data(live_server) -> None:
     # live_server makes the test transactional, and a transactional test empties the database
-    # when it ends: put back what the migrations seed (the proficiency scale, the roles) and
-    # the default data. (serialized_rollback cannot: once Playwright marks an event loop as
-    # running in this thread, Django hands out new connection objects without the serialized
-    # data.) The roles migration runs against the migration state, as it does in migrate.
-    SEED_MIGRATION.create_scale(apps, schema_editor=None)
-    state = MigrationLoader(connection).project_state(("assessments", "0002_roles"))
-    ROLES_MIGRATION.create_roles(state.apps, schema_editor=None)
-    call_command("load_default_data", verbosity=0)
+    # when it ends. (serialized_rollback cannot help: once Playwright marks an event loop as
+    # running in this thread, Django hands out new connection objects without the data.)
+    reload_default_data()
 
 
 @pytest.fixture

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from assessments import backup
+
+
+class Command(BaseCommand):
+    help = (
+        "Replace the database's content with a backup made by the backup command. Stop the "
+        "app servers first: a restore is not meant to race live writes."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("path", type=Path, help="The backup file to read.")
+
+    def handle(self, *args, path: Path, **options):
+        try:
+            self.stdout.write(backup.restore(path))
+        except backup.BackupError as error:
+            raise CommandError(str(error)) from None

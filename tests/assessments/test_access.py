@@ -1,0 +1,169 @@
+"""Who may open what: every URL of the project against every role.
+
+Another person's things answer 404, never 403: a 403 would confirm they exist. A new URL
+fails `test_every_url_is_in_the_matrix` until its row is added here.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from assessments.models import Assessment
+from assessments.services import assessment_start, assessment_submit
+from tests.assessments.conftest import rate_all
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ["anonymous", "owner", "other_technician", "manager", "other_manager", "taxonomy_admin"]
+LOGIN = 302  # sent to sign in
+
+# url name: (how to build it from the objects, expected GET status for each role in ROLES)
+MATRIX = {
+    "healthz": (lambda o: reverse("healthz"), [200, 200, 200, 200, 200, 200]),
+    "readyz": (lambda o: reverse("readyz"), [200, 200, 200, 200, 200, 200]),
+    "login": (lambda o: reverse("login"), [200, 200, 200, 200, 200, 200]),
+    "logout": (lambda o: reverse("logout"), [405, 405, 405, 405, 405, 405]),  # POST only
+    "password_change": (lambda o: reverse("password_change"), [LOGIN, 200, 200, 200, 200, 200]),
+    "password_change_done": (
+        lambda o: reverse("password_change_done"),
+        [LOGIN, 200, 200, 200, 200, 200],
+    ),
+    "taxonomy:home": (lambda o: reverse("taxonomy:home"), [302, 302, 302, 302, 302, 302]),
+    "taxonomy:about": (lambda o: reverse("taxonomy:about"), [200, 200, 200, 200, 200, 200]),
+    "taxonomy:occupation-list": (
+        lambda o: reverse("taxonomy:occupation-list"),
+        [LOGIN, 200, 200, 200, 200, 200],
+    ),
+    "taxonomy:occupation-detail": (
+        lambda o: reverse("taxonomy:occupation-detail", args=["3512.4"]),
+        [LOGIN, 200, 200, 200, 200, 200],
+    ),
+    "taxonomy:occupation-profile-csv": (
+        lambda o: reverse("taxonomy:occupation-profile-csv", args=["3512.4"]),
+        [LOGIN, 200, 200, 200, 200, 200],
+    ),
+    "taxonomy:group-detail": (
+        lambda o: reverse("taxonomy:group-detail", args=["3512"]),
+        [LOGIN, 200, 200, 200, 200, 200],
+    ),
+    "assessments:assessment-list": (
+        lambda o: reverse("assessments:assessment-list"),
+        [LOGIN, 200, 200, 200, 200, 200],
+    ),
+    "assessments:assessment-start": (  # POST only
+        lambda o: reverse("assessments:assessment-start"),
+        [LOGIN, 405, 405, 405, 405, 405],
+    ),
+    "assessments:assessment-rate": (
+        lambda o: reverse("assessments:assessment-rate", args=[o["draft"].pk]),
+        [LOGIN, 200, 404, 404, 404, 404],
+    ),
+    "assessments:assessment-submit": (
+        lambda o: reverse("assessments:assessment-submit", args=[o["draft"].pk]),
+        [LOGIN, 200, 404, 404, 404, 404],
+    ),
+    "assessments:assessment-report": (
+        lambda o: reverse("assessments:assessment-report", args=[o["submitted"].pk]),
+        [LOGIN, 200, 404, 404, 404, 404],
+    ),
+    "assessments:assessment-report-csv": (
+        lambda o: reverse("assessments:assessment-report-csv", args=[o["submitted"].pk]),
+        [LOGIN, 200, 404, 404, 404, 404],
+    ),
+    "assessments:team-list": (
+        lambda o: reverse("assessments:team-list"),
+        [LOGIN, 404, 404, 200, 200, 404],
+    ),
+    "assessments:team-report": (
+        lambda o: reverse("assessments:team-report", args=[o["team"].pk]),
+        [LOGIN, 404, 404, 200, 404, 404],
+    ),
+    "assessments:team-review": (
+        lambda o: reverse("assessments:team-review", args=[o["team"].pk, o["submitted"].pk]),
+        [LOGIN, 404, 404, 200, 404, 404],
+    ),
+}
+
+
+@pytest.fixture
+def world(alice, bob, mia, team, other_team) -> dict:
+    """Alice (the owner) has a draft and a submitted assessment; bob is another member
+    of mia's team; carl manages another team; tina is a taxonomy admin."""
+    submitted = assessment_start(user=alice, occupation=team.occupation)
+    rate_all(submitted, lambda r: 3)
+    submitted = assessment_submit(assessment=submitted, user=alice)
+    draft = assessment_start(user=alice, occupation=team.occupation)
+    tina = User.objects.create_user("tina", is_staff=True)
+    tina.groups.add(Group.objects.get(name="taxonomy-admin"))
+    users = {
+        "owner": alice,
+        "other_technician": bob,
+        "manager": mia,
+        "other_manager": other_team.managers.get(),
+        "taxonomy_admin": tina,
+    }
+    return {"users": users, "draft": draft, "submitted": submitted, "team": team}
+
+
+def _names(patterns, namespace: str = "") -> set[str]:
+    names = set()
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            names |= _names(pattern.url_patterns, inner)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            names.add(namespace + pattern.name)
+    return names
+
+
+def test_every_url_is_in_the_matrix():
+    names = {name for name in _names(get_resolver().url_patterns) if not name.startswith("admin:")}
+    assert names == set(MATRIX)
+
+
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_each_role_gets_the_expected_answer(world, name):
+    build, expected = MATRIX[name]
+    url = build(world)
+    got = []
+    for role in ROLES:
+        client = Client()
+        if role != "anonymous":
+            client.force_login(world["users"][role])
+        response = client.get(url)
+        got.append(response.status_code)
+        if response.status_code == 404:
+            assert "Traceback" not in response.content.decode()
+    assert dict(zip(ROLES, got, strict=True)) == dict(zip(ROLES, expected, strict=True))
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("assessments:assessment-rate", {"c-1": "2"}),
+        ("assessments:assessment-submit", {}),
+    ],
+)
+def test_no_one_else_can_post_to_someone_elses_draft(world, name, data):
+    draft: Assessment = world["draft"]
+    url = reverse(name, args=[draft.pk])
+    for role in ("other_technician", "manager", "other_manager", "taxonomy_admin"):
+        client = Client()
+        client.force_login(world["users"][role])
+        assert client.post(url, data).status_code == 404
+    assert not draft.ratings.exists()
+    draft.refresh_from_db()
+    assert draft.is_draft
+
+
+def test_the_admin_is_for_staff(world):
+    url = reverse("admin:index")
+    for role in ROLES:
+        client = Client()
+        if role != "anonymous":
+            client.force_login(world["users"][role])
+        expected = 200 if role == "taxonomy_admin" else 302
+        assert client.get(url).status_code == expected, role
