@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test bench lint format clean
+.PHONY: run serve test bench lint format clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 12), "Python 3.12+ needed (pyenv reads .python-version)"'
@@ -20,6 +20,22 @@ run: $(VENV)/.installed
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py load_default_data --demo
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+# Production settings on loopback: gunicorn workers, WhiteNoise's compressed manifest
+# storage, no DEBUG. Plain HTTP here (HTTPS=0); behind a TLS proxy, leave HTTPS unset.
+SERVE_ENV = DEBUG=0 HTTPS=0 ALLOWED_HOSTS=$(HOST),localhost SECRET_KEY="$$(cat var/secret_key)"
+WORKERS ?= 4
+
+var/secret_key:
+	mkdir -p var
+	$(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))' > $@
+
+serve: $(VENV)/.installed var/secret_key
+	$(SERVE_ENV) $(BIN)/python manage.py migrate --no-input
+	$(SERVE_ENV) $(BIN)/python manage.py collectstatic --no-input --verbosity 0
+	$(SERVE_ENV) $(BIN)/python manage.py load_default_data
+	$(SERVE_ENV) $(BIN)/gunicorn config.wsgi --workers $(WORKERS) --bind $(HOST):$(PORT) \
+		--access-logfile - --max-requests 2000 --max-requests-jitter 200
 
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest

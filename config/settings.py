@@ -189,7 +189,10 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_HSTS_SECONDS = 31536000
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
-if not DEBUG:
+# Production runs behind a proxy that terminates HTTPS. `make serve` sets HTTPS=0 to serve
+# plain HTTP on loopback, where secure-only cookies would never come back.
+HTTPS = env_bool("HTTPS", not DEBUG)
+if HTTPS:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SESSION_COOKIE_SECURE = True
