@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run serve test bench lint format clean
+.PHONY: run serve test bench load lint format clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 12), "Python 3.12+ needed (pyenv reads .python-version)"'
@@ -42,6 +42,14 @@ test: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(BIN)/python scripts/bench.py
+
+$(VENV)/.load-installed: pyproject.toml | $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet '.[dev,load]'
+	touch $@
+
+# 50 simulated technicians for 60 s against gunicorn on loopback; see scripts/load/run.py.
+load: $(VENV)/.load-installed
+	$(BIN)/python scripts/load/run.py
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

@@ -31,7 +31,7 @@ def backup(path: Path) -> str:
         finally:
             target.close()
     elif vendor == "postgresql":
-        _run(["pg_dump", "--format=custom", "--no-owner", f"--file={path}"])
+        _run(["pg_dump", "--format=custom", "--no-owner", f"--file={path}"], path)
     else:
         raise BackupError(f"No backup method for {vendor}.")
     return f"Backed up the {vendor} database to {path} ({path.stat().st_size:,} bytes)."
@@ -62,15 +62,17 @@ def restore(path: Path) -> str:
                 "--if-exists",
                 "--no-owner",
                 "--single-transaction",
+                f"--dbname={connection.settings_dict['NAME']}",
                 str(path),
-            ]
+            ],
+            path,
         )
     else:
         raise BackupError(f"No restore method for {vendor}.")
     return f"Restored the {vendor} database from {path}."
 
 
-def _run(command: list[str]) -> None:
+def _run(command: list[str], path: Path) -> None:
     """Run a PostgreSQL client tool against the configured database."""
     settings = connection.settings_dict
     if shutil.which(command[0]) is None:
@@ -85,4 +87,4 @@ def _run(command: list[str]) -> None:
     }
     result = subprocess.run(command, env=env, capture_output=True, text=True)
     if result.returncode != 0:
-        raise BackupError(f"{command[0]} failed: {result.stderr.strip()[:500]}")
+        raise BackupError(f"{path}: {command[0]} failed: {result.stderr.strip()[:500]}")

@@ -127,8 +127,10 @@ def test_pages_hold_no_inline_script_or_style(alice_page, url):
     assert not re.search(r"\son[a-z]+=", html)  # no inline event handlers
 
 
-def test_passwords_are_hashed_with_argon2_and_need_twelve_characters():
-    assert make_password("correct horse battery").startswith("argon2")
+def test_passwords_are_hashed_with_argon2id_at_owasps_settings_and_need_twelve_characters():
+    assert make_password("correct horse battery").startswith(
+        "argon2$argon2id$v=19$m=19456,t=2,p=1$"
+    )
     with pytest.raises(ValidationError, match="at least 12 characters"):
         validate_password("Tr0ub4dor&3")  # 11
     validate_password("Tr0ub4dor&33x")

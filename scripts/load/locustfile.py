@@ -1,0 +1,90 @@
+"""Locust users for `make load`: technicians who sign in, rate with autosave and read reports.
+
+Each user signs in as their own account (load-user-N, made by scripts/load/run.py), opens
+their ICT technician draft and then, until the run ends, mostly autosaves ratings, now and
+then reloading the rating page, opening the report preview, their assessment list or a
+search. Every autosave the server accepted is remembered, and written at the end to the
+file named by GAPWISE_EXPECTED, so run.py can check each one reached the database.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import random
+import re
+
+from locust import HttpUser, between, events, task
+
+PASSWORD = "load-test-password-1"
+accepted: dict[str, dict[str, tuple[int, int]]] = {}  # user -> competence -> (seq, level)
+users = itertools.count(1)
+
+
+class Technician(HttpUser):
+    wait_time = between(0.5, 2)
+
+    def on_start(self) -> None:
+        self.username = f"load-user-{next(users)}"
+        self.seq = itertools.count(1)
+        self.client.get("/accounts/login/", name="sign in (page)")
+        response = self.client.post(
+            "/accounts/login/",
+            {"username": self.username, "password": PASSWORD, "csrfmiddlewaretoken": self.token},
+            name="sign in",
+        )
+        response = self.client.post(
+            "/assessments/start/",
+            {"occupation": "3512.4", "csrfmiddlewaretoken": self.token},
+            name="start or resume",
+        )
+        self.rate_url = re.search(r"/assessments/\d+/rate/", response.url)[0]
+        self.report_url = self.rate_url.replace("/rate/", "/report/")
+        self.competences = re.findall(r'name="c-(\d+)"', response.text)
+        self.mine = accepted.setdefault(self.username, {})
+
+    @property
+    def token(self) -> str:
+        return self.client.cookies.get("csrftoken", "")
+
+    @task(10)
+    def autosave(self) -> None:
+        competence = random.choice(self.competences)
+        level = random.choice(["0", "1", "2", "3", "4", "dk"])
+        seq = next(self.seq)
+        with self.client.post(
+            self.rate_url,
+            {f"c-{competence}": level, "seq": seq},
+            headers={"HX-Request": "true", "X-CSRFToken": self.token},
+            name="autosave",
+            catch_response=True,
+        ) as response:
+            if response.status_code == 200 and "Saved" in response.text:
+                response.success()
+                self.mine[competence] = (seq, None if level == "dk" else int(level))
+            else:
+                response.failure(f"HTTP {response.status_code}")
+
+    @task(2)
+    def rating_page(self) -> None:
+        self.client.get(self.rate_url, name="rating page")
+
+    @task(2)
+    def report(self) -> None:
+        self.client.get(self.report_url, name="report")
+
+    @task(1)
+    def assessment_list(self) -> None:
+        self.client.get("/assessments/", name="my assessments")
+
+    @task(1)
+    def search(self) -> None:
+        term = random.choice(["network", "help desk", "3512", "web"])
+        self.client.get("/occupations/", params={"q": term}, name="search")
+
+
+@events.test_stop.add_listener
+def write_expected(environment, **kwargs) -> None:
+    with open(os.environ["GAPWISE_EXPECTED"], "w") as out:
+        json.dump(accepted, out)
