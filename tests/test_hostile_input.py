@@ -1,0 +1,182 @@
+"""Whatever arrives, the app answers with data or a clear refusal, never a crash.
+
+Hypothesis feeds the form readers, the file readers, the search and filter parameters and
+the people import with arbitrary text; each either works or refuses with its own error
+type (ValidationError, DataError, a 400, a CommandError), and a refused import writes
+nothing.
+"""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.core.management import CommandError, call_command
+from django.http import QueryDict
+from django.urls import reverse
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from assessments.forms import DONT_KNOW, read_answers, read_validations
+from assessments.models import Membership, Team
+from taxonomy import esco
+from taxonomy.tabular import DataError, Source, read_table
+
+PROFILE = {11, 12, 13}
+LEVELS = {0, 1, 2, 3, 4}
+DB_SETTINGS = settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+field_names = st.one_of(
+    st.sampled_from(["c-11", "c-12", "c-13", "c-99", "seq", "c-11-confidence", "c-12-evidence"]),
+    st.sampled_from(["v-11", "v-12", "v-99", "v-13-comment"]),
+    st.text(max_size=12),
+)
+values = st.one_of(
+    st.sampled_from(["0", "3", "4", "5", "-1", DONT_KNOW, "", "high", "low", "１", "٣"]),
+    st.text(max_size=600),
+)
+posts = st.lists(st.tuples(field_names, values), max_size=8)
+
+
+def query(pairs: list[tuple[str, str]]) -> QueryDict:
+    data = QueryDict(mutable=True)
+    for name, value in pairs:
+        data.appendlist(name, value)
+    return data
+
+
+@given(posts)
+def test_rating_posts_give_answers_within_the_profile_or_a_validation_error(pairs):
+    try:
+        answers = read_answers(query(pairs), profile=PROFILE, levels=LEVELS)
+    except ValidationError:
+        return
+    for answer in answers:
+        assert answer.competence_id in PROFILE
+        assert answer.level is None or answer.level in LEVELS
+        assert answer.confidence in {"", "low", "medium", "high"}
+        assert len(answer.evidence) <= 500
+
+
+@given(posts)
+def test_review_posts_give_validations_within_the_assessment_or_a_validation_error(pairs):
+    try:
+        validations = read_validations(query(pairs), competences=PROFILE, levels=LEVELS)
+    except ValidationError:
+        return
+    for validation in validations:
+        assert validation.competence_id in PROFILE
+        assert validation.level is None or validation.level in LEVELS
+        assert len(validation.comment) <= 500
+
+
+@given(st.binary(max_size=400))
+def test_any_bytes_read_as_a_table_give_rows_or_a_data_error(data):
+    try:
+        rows = list(read_table("f.csv", data, ["a", "b"], optional=["c"]))
+    except DataError as error:
+        assert str(error).startswith("f.csv")
+        return
+    assert all(set(row) == {"a", "b", "c"} for _, row in rows)
+
+
+esco_cells = st.text(alphabet=st.characters(codec="utf-8"), max_size=15)
+
+
+@given(st.lists(st.lists(esco_cells, min_size=3, max_size=8), max_size=6))
+def test_any_esco_skills_file_gives_skills_or_a_data_error(rows):
+    header = "conceptType,conceptUri,skillType,reuseLevel,preferredLabel,altLabels,description"
+    lines = [header] + [",".join(f'"{cell.replace(chr(34), "")}"' for cell in row) for row in rows]
+    source = Source("skills_en.csv", "", lambda: "\n".join(lines).encode())
+    try:
+        skills = esco.read_skills(source)
+    except DataError as error:
+        assert "skills_en.csv" in str(error)
+        return
+    assert len(skills) <= len(rows)
+
+
+@pytest.mark.django_db
+@DB_SETTINGS
+@given(st.text(max_size=200))
+def test_search_takes_any_text_and_shows_it_as_text(alice_client, text):
+    q = text + "<b>bold</b>"
+    response = alice_client.get(reverse("taxonomy:occupation-list"), {"q": q})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<b>bold</b>" not in html and "&lt;b&gt;bold&lt;/b&gt;" in html
+
+
+@pytest.fixture
+def team_client(client, alice, technician_occupation):
+    manager = User.objects.create_user("mo")
+    team = Team.objects.create(name="Fuzz", occupation=technician_occupation)
+    team.managers.add(manager)
+    Membership.objects.create(team=team, user=alice)
+    client.force_login(manager)
+    return client, team
+
+
+@pytest.mark.django_db
+@DB_SETTINGS
+@given(
+    st.dictionaries(
+        st.sampled_from(
+            [
+                "m-sort",
+                "m-page",
+                "m-state",
+                "m-gaps",
+                "m-occupation",
+                "c-sort",
+                "c-kind",
+                "c-relation",
+                "c-reuse",
+                "heat_page",
+                "occupation",
+                "export",
+                "format",
+            ]
+        ),
+        st.text(max_size=30),
+        max_size=4,
+    )
+)
+def test_team_report_parameters_take_any_text_without_a_server_error(team_client, params):
+    client, team = team_client
+    response = client.get(reverse("assessments:team-report", args=[team.pk]), params)
+    assert response.status_code in (200, 400, 404)
+
+
+@pytest.fixture
+def technician_occupation(db):
+    from taxonomy.models import Occupation
+
+    return Occupation.objects.get(code="3512.4")
+
+
+people_cells = st.one_of(
+    st.sampled_from(["gus", "ops", "member", "manager", "3512.4", "", "a@b.org", "=1+1"]),
+    st.text(alphabet=st.characters(codec="utf-8", exclude_characters='\r\n"\x00'), max_size=20),
+)
+
+
+@pytest.mark.django_db
+@DB_SETTINGS
+@given(st.lists(st.lists(people_cells, min_size=6, max_size=6), min_size=1, max_size=4))
+def test_a_people_file_imports_or_is_refused_with_nothing_written(tmp_path, rows):
+    text = "username,email,full_name,team,role,occupation_code\n" + "".join(
+        ",".join(f'"{cell}"' for cell in row) + "\n" for row in rows
+    )
+    path = tmp_path / "people.csv"
+    path.write_text(text, encoding="utf-8")
+    before = (User.objects.count(), Team.objects.count(), Membership.objects.count())
+    try:
+        call_command("import_people", str(path), stdout=io.StringIO())
+    except CommandError as error:
+        assert str(error).startswith("people.csv")
+        assert (User.objects.count(), Team.objects.count(), Membership.objects.count()) == before
