@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
 
 from assessments.models import Assessment, LearningResource, Membership, Rating, Team
 from taxonomy.admin import FastListMixin
 
 
 @admin.register(LearningResource)
-class LearningResourceAdmin(FastListMixin, admin.ModelAdmin):
+class LearningResourceAdmin(FastListMixin, SimpleHistoryAdmin):
     list_display = ("title", "kind", "url")
     list_filter = ("kind",)
     search_fields = ("title", "url", "competences__title")
@@ -42,7 +43,7 @@ class RatingInline(admin.TabularInline):
 
 
 @admin.register(Assessment)
-class AssessmentAdmin(FastListMixin, admin.ModelAdmin):
+class AssessmentAdmin(FastListMixin, SimpleHistoryAdmin):
     """Self-ratings belong to their owner: the admin shows them but does not edit them."""
 
     list_display = ("user", "occupation", "status", "created_at", "submitted_at")
@@ -77,9 +78,25 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
+class TeamAdmin(SimpleHistoryAdmin):
     list_display = ("name", "occupation")
     list_select_related = ("occupation",)
     search_fields = ("name", "memberships__user__username", "managers__username")
     autocomplete_fields = ("occupation", "managers")
     inlines = [MembershipInline]
+
+
+@admin.register(Rating)
+class RatingAdmin(FastListMixin, SimpleHistoryAdmin):
+    """Each rating's history: every autosave, the submission snapshot and the review."""
+
+    list_display = ("assessment", "competence", "answered", "level", "validated_level")
+    list_select_related = ("assessment__user", "assessment__occupation", "competence")
+    search_fields = ("assessment__user__username", "competence__title")
+    readonly_fields = [f.name for f in Rating._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False  # shown, never edited: ratings belong to their owner

@@ -62,6 +62,8 @@ def read_answers(
             raise ValidationError(f"“{confidence[:20]}” is not a confidence.")
         if len(evidence) > EVIDENCE_MAX:
             raise ValidationError(f"Keep the evidence note under {EVIDENCE_MAX} characters.")
+        if "\x00" in evidence:
+            raise ValidationError("The evidence note holds a NUL character.")
         answers.append(Answer(competence_id, answered, level, confidence, evidence, seq))
     return answers
 
@@ -106,5 +108,7 @@ def read_validations(
         comment = data.get(f"{name}-comment", "").strip()
         if len(comment) > COMMENT_MAX:
             raise ValidationError(f"A comment is limited to {COMMENT_MAX} characters.")
+        if "\x00" in comment:
+            raise ValidationError("A comment holds a NUL character.")
         validations.append(Validation(competence_id, level, comment))
     return validations

@@ -33,6 +33,7 @@ from django.db.models.functions import Coalesce, Concat, Greatest
 from django.db.models.lookups import Exact
 from django.urls import reverse
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 from assessments import scoring
 from taxonomy.models import Competence, Occupation, Requirement
@@ -83,6 +84,8 @@ class Assessment(models.Model):
     )
 
     objects = AssessmentQuerySet.as_manager()
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -224,6 +227,8 @@ class Rating(models.Model):
 
     objects = RatingQuerySet.as_manager()
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["assessment", "competence__title"]
         constraints = [
@@ -271,6 +276,8 @@ class LearningResource(models.Model):
     description = models.TextField(blank=True)
     competences = models.ManyToManyField(Competence, related_name="learning_resources")
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["title"]
 
@@ -300,6 +307,8 @@ class Team(models.Model):
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="Membership", related_name="teams", blank=True
     )
+
+    history = HistoricalRecords(m2m_fields=[managers])
 
     class Meta:
         ordering = ["name"]
@@ -465,6 +474,8 @@ class Membership(models.Model):
     )
 
     objects = MembershipQuerySet.as_manager()
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["team", "user__username"]

@@ -69,10 +69,13 @@ WHERE {t}.seq <= excluded.seq
 """
 
 
-def ratings_save(*, assessment: Assessment, answers: list[Answer]) -> None:
+def ratings_save(
+    *, assessment: Assessment, answers: list[Answer], by: AbstractBaseUser | None = None
+) -> None:
     """Upsert the answers into a draft; refuses a submitted assessment.
 
     The assessment row is locked first, so a save cannot land after a concurrent submit.
+    Each save adds the ratings as they now stand to their history, made `by` the user.
     """
     now = timezone.now()
     rows = [
@@ -95,6 +98,10 @@ def ratings_save(*, assessment: Assessment, answers: list[Answer]) -> None:
         if rows:
             with connection.cursor() as cursor:
                 cursor.executemany(_UPSERT.format(t=Rating._meta.db_table), rows)
+            saved = Rating.objects.filter(
+                assessment=assessment, competence_id__in=[a.competence_id for a in answers]
+            )
+            Rating.history.bulk_history_create(saved, update=True, default_user=by)
         Assessment.objects.filter(pk=assessment.pk).update(updated_at=now)
 
 
@@ -140,7 +147,9 @@ def assessment_submit(*, assessment: Assessment, user: AbstractBaseUser) -> Asse
     )
     locked.status = Assessment.Status.SUBMITTED
     locked.submitted_at = timezone.now()
-    _summarise(locked, list(locked.ratings.exclude(relation="")))
+    ratings = list(locked.ratings.exclude(relation=""))
+    Rating.history.bulk_history_create(ratings, update=True, default_user=user)
+    _summarise(locked, ratings)
     locked.save(update_fields=["status", "submitted_at", "updated_at", *SUMMARY_FIELDS])
     return locked
 
@@ -206,6 +215,7 @@ def review_save(
             rating.validated_level, rating.review_comment = v.level, v.comment
             changed.append(rating)
     Rating.objects.bulk_update(changed, ["validated_level", "review_comment"], batch_size=500)
+    Rating.history.bulk_history_create(changed, update=True, default_user=reviewer)
     _summarise(locked, list(ratings.values()))
     fields = [*SUMMARY_FIELDS, "updated_at"]
     if done:

@@ -232,7 +232,7 @@ def _save_ratings(
     if request.htmx and len(answers) != 1:
         return _refuse("An autosave speaks of exactly one competence.", status=400)
     try:
-        ratings_save(assessment=assessment, answers=answers)
+        ratings_save(assessment=assessment, answers=answers, by=request.user)
     except AssessmentError as error:
         return _refuse(str(error), status=409)
     answered = set(assessment.ratings.filter(answered=True).values_list("competence_id", flat=True))

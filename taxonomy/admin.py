@@ -14,10 +14,13 @@ from django.contrib.admin.helpers import ActionForm
 from django.db.models import Count, QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
+from simple_history.admin import SimpleHistoryAdmin
+from simple_history.utils import bulk_update_with_history
 
 from taxonomy.models import (
     Competence,
     CrosswalkPair,
+    ImportRun,
     Occupation,
     OccupationGroup,
     ProficiencyLevel,
@@ -40,7 +43,7 @@ class ReleaseAdmin(admin.ModelAdmin):
 
 
 @admin.register(OccupationGroup)
-class OccupationGroupAdmin(FastListMixin, admin.ModelAdmin):
+class OccupationGroupAdmin(FastListMixin, SimpleHistoryAdmin):
     list_display = ("code", "title", "level", "parent", "release")
     list_filter = ("level", "release")
     list_select_related = ("parent", "release")
@@ -50,7 +53,7 @@ class OccupationGroupAdmin(FastListMixin, admin.ModelAdmin):
 
 
 @admin.register(Competence)
-class CompetenceAdmin(FastListMixin, admin.ModelAdmin):
+class CompetenceAdmin(FastListMixin, SimpleHistoryAdmin):
     list_display = ("title", "kind", "reuse_level", "release", "uri")
     list_filter = ("kind", "reuse_level", "release")
     list_select_related = ("release",)
@@ -121,7 +124,7 @@ class NewRequirementInline(admin.TabularInline):
 
 
 @admin.register(Occupation)
-class OccupationAdmin(FastListMixin, admin.ModelAdmin):
+class OccupationAdmin(FastListMixin, SimpleHistoryAdmin):
     list_display = ("title", "code", "group", "source", "release", "profile_size")
     list_filter = ("source", "release", ("group", admin.RelatedOnlyFieldListFilter))
     list_select_related = ("group", "release")
@@ -146,8 +149,18 @@ class RequirementActionForm(ActionForm):
     )
 
 
+def _update_with_history(request: HttpRequest, queryset: QuerySet, **values) -> int:
+    """queryset.update(), but each changed line also gets a history entry by the admin."""
+    lines = list(queryset)
+    for line in lines:
+        for name, value in values.items():
+            setattr(line, name, value)
+    bulk_update_with_history(lines, queryset.model, list(values), default_user=request.user)
+    return len(lines)
+
+
 @admin.register(Requirement)
-class RequirementAdmin(FastListMixin, admin.ModelAdmin):
+class RequirementAdmin(FastListMixin, SimpleHistoryAdmin):
     list_display = ("occupation", "competence", "relation", "target_level", "weight", "release")
     list_filter = (
         "relation",
@@ -169,12 +182,12 @@ class RequirementAdmin(FastListMixin, admin.ModelAdmin):
 
     @admin.action(description="Make selected lines essential")
     def make_essential(self, request: HttpRequest, queryset: QuerySet[Requirement]) -> None:
-        count = queryset.update(relation=Requirement.Relation.ESSENTIAL)
+        count = _update_with_history(request, queryset, relation=Requirement.Relation.ESSENTIAL)
         self.message_user(request, f"{count} line(s) are now essential.", messages.SUCCESS)
 
     @admin.action(description="Make selected lines optional")
     def make_optional(self, request: HttpRequest, queryset: QuerySet[Requirement]) -> None:
-        count = queryset.update(relation=Requirement.Relation.OPTIONAL)
+        count = _update_with_history(request, queryset, relation=Requirement.Relation.OPTIONAL)
         self.message_user(request, f"{count} line(s) are now optional.", messages.SUCCESS)
 
     @admin.action(description="Set target level of selected lines to Value")
@@ -188,7 +201,7 @@ class RequirementAdmin(FastListMixin, admin.ModelAdmin):
                 messages.ERROR,
             )
             return
-        count = queryset.update(target_level=int(value))
+        count = _update_with_history(request, queryset, target_level=int(value))
         self.message_user(request, f"{count} line(s) now target level {value}.", messages.SUCCESS)
 
     @admin.action(description="Set weight of selected lines to Value")
@@ -206,7 +219,7 @@ class RequirementAdmin(FastListMixin, admin.ModelAdmin):
                 messages.ERROR,
             )
             return
-        count = queryset.update(weight=weight)
+        count = _update_with_history(request, queryset, weight=weight)
         self.message_user(request, f"{count} line(s) now weigh {weight}.", messages.SUCCESS)
 
 
@@ -232,6 +245,24 @@ class ProficiencyLevelInline(admin.TabularInline):
 
 
 @admin.register(ProficiencyScale)
-class ProficiencyScaleAdmin(admin.ModelAdmin):
+class ProficiencyScaleAdmin(SimpleHistoryAdmin):
     list_display = ("name", "essential_target", "optional_target")
     inlines = [ProficiencyLevelInline]
+
+
+@admin.register(ImportRun)
+class ImportRunAdmin(admin.ModelAdmin):
+    """The audit trail of imports: read-only."""
+
+    list_display = ("command", "by", "finished_at")
+    list_filter = ("command",)
+    readonly_fields = ("command", "summary", "by", "finished_at")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

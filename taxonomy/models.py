@@ -12,6 +12,7 @@ from typing import NamedTuple
 from django.db import models
 from django.db.models import Count, Q
 from django.urls import reverse
+from simple_history.models import HistoricalRecords
 
 
 class Release(models.Model):
@@ -59,6 +60,8 @@ class OccupationGroup(models.Model):
     release = models.ForeignKey(Release, null=True, blank=True, on_delete=models.SET_NULL)
 
     objects = OccupationGroupQuerySet.as_manager()
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["code"]
@@ -134,6 +137,8 @@ class Occupation(models.Model):
     release = models.ForeignKey(Release, null=True, blank=True, on_delete=models.SET_NULL)
 
     objects = OccupationQuerySet.as_manager()
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["title"]
@@ -249,6 +254,8 @@ class Competence(models.Model):
     )
     release = models.ForeignKey(Release, null=True, blank=True, on_delete=models.SET_NULL)
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["title"]
 
@@ -274,6 +281,8 @@ class Requirement(models.Model):
     weight = models.DecimalField(max_digits=5, decimal_places=2)
     release = models.ForeignKey(Release, null=True, blank=True, on_delete=models.SET_NULL)
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["occupation", "relation", "competence__title"]
         constraints = [
@@ -296,6 +305,8 @@ class ProficiencyScale(models.Model):
     optional_target = models.PositiveSmallIntegerField(default=2)
     essential_weight = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal(2))
     optional_weight = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal(1))
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["id"]
@@ -331,6 +342,8 @@ class ProficiencyLevel(models.Model):
     name = models.CharField(max_length=50)
     descriptor = models.CharField(max_length=255)
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["scale", "value"]
         constraints = [
@@ -339,3 +352,19 @@ class ProficiencyLevel(models.Model):
 
     def __str__(self) -> str:
         return f"{self.value} {self.name}"
+
+
+class ImportRun(models.Model):
+    """One run of an import command. Imports write in bulk, past the per-row history, so
+    this is their audit trail: what ran, who ran it, when, and what it changed."""
+
+    command = models.CharField(max_length=50)
+    summary = models.TextField(help_text="The command's summary: release and counts.")
+    by = models.CharField(max_length=150, help_text="The operating-system user who ran it.")
+    finished_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-finished_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.command} by {self.by}, {self.finished_at:%Y-%m-%d %H:%M}"

@@ -9,6 +9,7 @@ the same import twice reports "nothing changed" the second time.
 from __future__ import annotations
 
 import functools
+import getpass
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from taxonomy import crosswalk, esco, onet, profiles
 from taxonomy.models import (
     Competence,
     CrosswalkPair,
+    ImportRun,
     Occupation,
     OccupationGroup,
     ProficiencyScale,
@@ -43,6 +45,15 @@ PAIR_KEY = ("source_scheme", "source_code", "target_scheme", "target_code")
 
 def quiet(message: str) -> None:
     pass
+
+
+def import_run_record(*, command: str, summaries: Iterable[object]) -> None:
+    """One audit entry for an import run (bulk writes skip the per-row history)."""
+    try:
+        by = getpass.getuser()
+    except (KeyError, OSError):  # no login name in some containers
+        by = "unknown"
+    ImportRun.objects.create(command=command, summary="\n".join(map(str, summaries)), by=by)
 
 
 @dataclass

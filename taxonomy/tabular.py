@@ -152,25 +152,31 @@ def _records(
     except csv.Error as error:
         raise DataError(name, f"unreadable header ({error})", record=0) from None
     index = _header_index(name, header, columns, optional, delimiter)
-    return index, _complete_records(name, reader, len(header))
+    return index, _complete_records(name, reader, header, nul="\x00" in text)
 
 
 def _complete_records(
-    name: str, reader: Iterator[list[str]], width: int
+    name: str, reader: Iterator[list[str]], header: list[str], *, nul: bool
 ) -> Iterator[tuple[int, list[str]]]:
+    """The records, each checked to be as wide as the header; with `nul`, the text holds a
+    NUL character somewhere, and the record holding it is refused."""
     record = 0
     try:
         for row in reader:
             record += 1
             if not row:
                 continue
-            if len(row) != width:
+            if len(row) != len(header):
                 raise DataError(
                     name,
-                    f"has {len(row)} fields where the header has {width} "
+                    f"has {len(row)} fields where the header has {len(header)} "
                     "(truncated record or stray delimiter?)",
                     record=record,
                 )
+            if nul:  # no text holds one, and PostgreSQL refuses it
+                for column, value in zip(header, row, strict=True):
+                    if "\x00" in value:
+                        raise DataError(name, "holds a NUL character", record=record, column=column)
             yield record, row
     except csv.Error as error:
         # The reader failed on the record after the last one it returned.

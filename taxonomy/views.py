@@ -28,7 +28,8 @@ def about(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def occupation_list(request: HtmxHttpRequest) -> HttpResponse:
-    q = request.GET.get("q", "")[:200]
+    # NUL is no character anyone searches for, and PostgreSQL refuses it in a query.
+    q = request.GET.get("q", "").replace("\x00", "")[:200]
     occupations = Occupation.objects.search(q).select_related("group").with_profile_counts()
     table = OccupationTable(occupations)
     RequestConfig(request, paginate={"per_page": 25}).configure(table)

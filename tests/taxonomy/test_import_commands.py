@@ -12,6 +12,7 @@ from django.core.management import CommandError, call_command
 from taxonomy.models import (
     Competence,
     CrosswalkPair,
+    ImportRun,
     Occupation,
     OccupationGroup,
     Release,
@@ -104,6 +105,8 @@ def test_it_imports_a_tiny_esco_export_with_default_targets_and_weights(tmp_path
     assert lines["use a spanner"].weight == 1
     think = Competence.objects.get(uri=f"{SKILL}3")
     assert (think.kind, think.reuse_level) == ("unknown", "unknown")
+    run_entry = ImportRun.objects.first()  # the audit entry of this run
+    assert run_entry.command == "import_esco" and run_entry.summary == output.strip()
 
 
 def test_running_the_same_import_again_changes_nothing_and_says_so(tmp_path):

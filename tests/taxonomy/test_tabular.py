@@ -170,3 +170,9 @@ def test_it_collects_files_from_directories_and_zips_by_base_name(tmp_path: Path
     assert str(sources["b.csv"]) == "b.zip/b.csv"
     with pytest.raises(DataError, match="no such file"):
         collect_sources([tmp_path / "missing"])
+
+
+def test_a_nul_character_is_refused_with_record_and_column():
+    data = b"a,b\nx,y\nx,bad\x00value\n"
+    with pytest.raises(DataError, match=r"f.csv, record 2, column 'b': holds a NUL character"):
+        list(read_table("f.csv", data, ["a", "b"]))

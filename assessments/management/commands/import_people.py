@@ -3,8 +3,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
 
 from assessments.services import PEOPLE_COLUMNS, people_import
+from taxonomy.services import import_run_record
 from taxonomy.tabular import DataError, read_table
 
 
@@ -26,9 +28,11 @@ class Command(BaseCommand):
         except OSError as error:
             raise CommandError(f"{file}: {error.strerror}") from None
         try:
-            summary = people_import(
-                name=file.name, records=read_table(file.name, data, PEOPLE_COLUMNS)
-            )
+            with transaction.atomic():
+                summary = people_import(
+                    name=file.name, records=read_table(file.name, data, PEOPLE_COLUMNS)
+                )
+                import_run_record(command="import_people", summaries=[summary])
         except DataError as error:
             raise CommandError(str(error)) from None
         self.stdout.write(str(summary))

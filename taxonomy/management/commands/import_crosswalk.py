@@ -33,5 +33,6 @@ class Command(BaseCommand):
                 services.crosswalk_import(pairs=pairs, release_name=release, table=table)
                 for table, pairs in tables
             ]
+            services.import_run_record(command="import_crosswalk", summaries=summaries)
         for summary in summaries:
             self.stdout.write(str(summary))

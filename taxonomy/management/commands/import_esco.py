@@ -3,6 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
 
 from taxonomy import esco, services
 from taxonomy.tabular import DataError
@@ -43,5 +44,7 @@ class Command(BaseCommand):
         name = release or dataset.release
         if not name:
             raise CommandError("Cannot tell the ESCO release from the file names: pass --release.")
-        summary = services.esco_import(dataset=dataset, release_name=name, progress=progress)
+        with transaction.atomic():
+            summary = services.esco_import(dataset=dataset, release_name=name, progress=progress)
+            services.import_run_record(command="import_esco", summaries=[summary])
         self.stdout.write(str(summary))

@@ -3,6 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
 
 from taxonomy import onet, services
 from taxonomy.tabular import DataError
@@ -39,5 +40,7 @@ class Command(BaseCommand):
         name = release or dataset.release
         if not name:
             raise CommandError("Cannot tell the O*NET release (no 'Read Me.txt'): pass --release.")
-        summary = services.onet_import(dataset=dataset, release_name=name, progress=progress)
+        with transaction.atomic():
+            summary = services.onet_import(dataset=dataset, release_name=name, progress=progress)
+            services.import_run_record(command="import_onet", summaries=[summary])
         self.stdout.write(str(summary))

@@ -113,6 +113,7 @@ class Command(BaseCommand):
                 dataset=onet_data, release_name=onet_data.release or "O*NET", progress=progress
             )
         )
+        services.import_run_record(command="load_default_data", summaries=summaries)
         return summaries
 
     @transaction.atomic
