@@ -62,7 +62,7 @@ class Assessment(models.Model):
     submitted_at = models.DateTimeField(null=True, blank=True)
     # Figures of a submitted assessment with the validated level where a manager gave one,
     # else the self rating; the team report sorts and filters on them. Written by the
-    # services on submit and on every review save, from scoring.summarise.
+    # services on submit and on every review save (services._summarise).
     readiness = models.PositiveSmallIntegerField(null=True, blank=True)
     essentials_met = models.PositiveSmallIntegerField(null=True, blank=True)
     essentials_total = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -116,14 +116,10 @@ class Assessment(models.Model):
         return self.status == self.Status.DRAFT
 
     @property
-    def essential_gaps(self) -> int | None:
-        if self.essentials_total is None or self.essentials_met is None:
-            return None
-        return self.essentials_total - self.essentials_met
-
-    @property
     def review_status(self) -> str:
-        return review_status(self.reviewed_at, self.validated_count)
+        if self.reviewed_at is not None:
+            return REVIEW_STATES["reviewed"]
+        return REVIEW_STATES["in-review" if self.validated_count else "not-reviewed"]
 
     def lines(self, requirements: list[Requirement], ratings: list[Rating]) -> list[scoring.Line]:
         """The scoring lines: the live profile for a draft, the snapshot once submitted.
@@ -169,12 +165,6 @@ REVIEW_STATES = {
     "in-review": "In review",
     "reviewed": "Reviewed",
 }
-
-
-def review_status(reviewed_at, validated_count: int) -> str:
-    if reviewed_at is not None:
-        return REVIEW_STATES["reviewed"]
-    return REVIEW_STATES["in-review" if validated_count else "not-reviewed"]
 
 
 class RatingQuerySet(models.QuerySet):

@@ -464,8 +464,9 @@ def _person(name: str, record: int, row: dict[str, str]) -> dict[str, str]:
             validate_email(row["email"])
         except ValidationError:
             raise refuse("email", f"{row['email'][:60]!r} is not an email address") from None
-    if len(row["full_name"]) > 300:
-        raise refuse("full_name", "longer than 300 characters")
+    first, _, last = row["full_name"].partition(" ")
+    if len(first) > 150 or len(last) > 150:  # Django keeps first and last name apart
+        raise refuse("full_name", "a first or last name longer than 150 characters")
     if not row["team"] or len(row["team"]) > 100:
         raise refuse("team", "a team name of 1 to 100 characters is needed")
     if row["role"] not in ROLE_GROUPS:
@@ -511,7 +512,8 @@ def _teams_sync(
     counts: Counts,
 ) -> dict[str, Team]:
     """The teams the file names; a new one is assessed against its first occupation code."""
-    teams = {t.name: t for t in Team.objects.filter(name__in={r["team"] for _, r in rows})}
+    named = Team.objects.filter(name__in={r["team"] for _, r in rows}).select_related("occupation")
+    teams = {t.name: t for t in named}
     teams_named = {}
     for record, row in rows:
         teams_named.setdefault(row["team"], record)

@@ -100,13 +100,7 @@ class MemberTable(LabelledTable):
     def render_essentials_met(self, value, record) -> str:
         return f"{value} of {record.essentials_total}"
 
-    def value_essentials_met(self, value, record) -> str:
-        return f"{value} of {record.essentials_total}"
-
     def render_state(self, value) -> str:
-        return REVIEW_STATES[value]
-
-    def value_state(self, value) -> str:
         return REVIEW_STATES[value]
 
     def render_self_bias(self, value, record) -> str:

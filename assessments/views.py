@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Case, Count, QuerySet, Value, When
+from django.db.models import Count, QuerySet
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.text import get_valid_filename
@@ -473,7 +473,6 @@ def team_report(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     wanted = {export or part} if export or part else set(TEAM_SECTIONS)
 
     context: dict = {"team": team, "occupations": occupations, "occupation": occupation}
-    levels = _levels()
     if "members" in wanted:
         member_filter = MemberFilter(
             request.GET, queryset=team.memberships.with_latest(), occupations=team.occupations()
@@ -488,6 +487,7 @@ def team_report(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             members_keep=_other_params(request, member_filter, "m-page"),
         )
     if wanted & {"competences", "heatmap"}:
+        levels = _levels()
         assessment_ids = team.latest_assessment_ids(occupation)
         context["assessed"] = len(assessment_ids)
     if "competences" in wanted:
@@ -553,10 +553,9 @@ def _heat_map(request: HtmxHttpRequest, team: Team, occupation: Occupation, leve
     page = Paginator(assessed, HEAT_MAP_MEMBERS).get_page(request.GET.get("heat_page"))
     members = list(page.object_list)
     found = Rating.objects.effective_levels([m.latest_id for m in members])
-    requirements = (
-        occupation.requirements.select_related("competence")
-        .annotate(essential_first=Case(When(relation="essential", then=Value(0)), default=Value(1)))
-        .order_by("essential_first", "competence__title")
+    requirements = occupation.requirements.select_related("competence").order_by(
+        "relation",
+        "competence__title",  # essential sorts before optional
     )
     rows = [
         (
@@ -602,8 +601,7 @@ def team_review(request: HtmxHttpRequest, pk: int, assessment_pk: int) -> HttpRe
     ratings = list(
         assessment.ratings.exclude(relation="")
         .select_related("competence")
-        .annotate(essential_first=Case(When(relation="essential", then=Value(0)), default=Value(1)))
-        .order_by("essential_first", "competence__title")
+        .order_by("relation", "competence__title")  # essential sorts before optional
     )
     levels = _levels()
     if request.method == "POST":

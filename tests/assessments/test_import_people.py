@@ -117,6 +117,10 @@ def test_it_updates_names_emails_and_member_occupations(tmp_path):
             "people.csv, record 1, column 'email': 'not-an-email' is not an email address",
         ),
         (
+            HEADER + "gus,," + "G" * 151 + " Smith,Ops,member,3512.4\n",
+            "people.csv, record 1, column 'full_name': a first or last name longer than 150",
+        ),
+        (
             HEADER + "gus smith,,Gus,Ops,member,3512.4\n",
             "people.csv, record 1, column 'username': a username of letters",
         ),
