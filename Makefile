@@ -5,7 +5,11 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run serve test bench load lint format clean
+.PHONY: run serve worker test bench load lint format clean
+
+# The task worker (imports, full team exports) runs beside the server and stops with it.
+WITH_WORKER = $(BIN)/python manage.py db_worker --no-reload & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM;
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 12), "Python 3.12+ needed (pyenv reads .python-version)"'
@@ -19,7 +23,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 run: $(VENV)/.installed
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py load_default_data --demo
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	$(WITH_WORKER) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 # Production settings on loopback: gunicorn workers, WhiteNoise's compressed manifest
 # storage, no DEBUG. Plain HTTP here (HTTPS=0); behind a TLS proxy, leave HTTPS unset.
@@ -34,8 +38,12 @@ serve: $(VENV)/.installed var/secret_key
 	$(SERVE_ENV) $(BIN)/python manage.py migrate --no-input
 	$(SERVE_ENV) $(BIN)/python manage.py collectstatic --no-input --verbosity 0
 	$(SERVE_ENV) $(BIN)/python manage.py load_default_data
-	$(SERVE_ENV) $(BIN)/gunicorn config.wsgi --workers $(WORKERS) --bind $(HOST):$(PORT) \
-		--access-logfile - --max-requests 2000 --max-requests-jitter 200
+	$(SERVE_ENV) $(WITH_WORKER) $(SERVE_ENV) $(BIN)/gunicorn config.wsgi --workers $(WORKERS) \
+		--bind $(HOST):$(PORT) --access-logfile - --max-requests 2000 --max-requests-jitter 200
+
+# One more task worker, e.g. on another machine against the same PostgreSQL.
+worker: $(VENV)/.installed
+	$(BIN)/python manage.py db_worker --no-reload
 
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from assessments.models import Assessment, LearningResource, Membership, Rating, Team
+from assessments.models import Assessment, LearningResource, Membership, Rating, Team, TeamExport
 from taxonomy.admin import FastListMixin
 
 
@@ -100,3 +100,24 @@ class RatingAdmin(FastListMixin, SimpleHistoryAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False  # shown, never edited: ratings belong to their owner
+
+
+@admin.register(TeamExport)
+class TeamExportAdmin(admin.ModelAdmin):
+    """Who exported which team's personal data, and when; the files are not shown."""
+
+    list_display = ("team", "requested_by", "format", "requested_at", "finished_at", "failed_at")
+    list_filter = ("format",)
+    list_select_related = ("team", "requested_by")
+    search_fields = ("team__name", "requested_by__username")
+    fields = ("team", "requested_by", "format", "requested_at", "finished_at", "failed_at", "rows")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("content")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from statistics import fmean
 
 from django.conf import settings
@@ -475,3 +475,63 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} in {self.team}"
+
+
+EXPORT_KEEP = timedelta(days=7)
+
+
+class TeamExportQuerySet(models.QuerySet):
+    def current(self) -> TeamExportQuerySet:
+        """Exports still kept: they hold personal data, so they go after EXPORT_KEEP."""
+        return self.filter(requested_at__gte=timezone.now() - EXPORT_KEEP)
+
+    def expired(self) -> TeamExportQuerySet:
+        """Exports past EXPORT_KEEP whose file is still there."""
+        return self.filter(requested_at__lt=timezone.now() - EXPORT_KEEP, content__isnull=False)
+
+
+class TeamExport(models.Model):
+    """A manager's full export of a team, built by a task (assessments.tasks) so the
+    request that asks for it returns at once. The file is kept in the database, where
+    every app server and worker can reach it. After EXPORT_KEEP the file goes (see the
+    prune_exports command) and the row stays, as the record of who exported what.
+    """
+
+    class Format(models.TextChoices):
+        XLSX = "xlsx", "Excel workbook: members, competences and every rating"
+        CSV = "csv", "CSV: every rating, one row per member and competence"
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="exports")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="team_exports"
+    )
+    format = models.CharField(max_length=4, choices=Format.choices)
+    requested_at = models.DateTimeField(default=timezone.now, db_index=True)
+    task_id = models.CharField(max_length=64, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+    rows = models.PositiveIntegerField(null=True, blank=True)
+    content = models.BinaryField(null=True, blank=True)
+
+    objects = TeamExportQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.team} export {self.pk} ({self.format})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("assessments:team-export-detail", args=[self.team_id, self.pk])
+
+    @property
+    def is_pending(self) -> bool:
+        return self.finished_at is None and self.failed_at is None
+
+    @property
+    def expires_at(self):
+        return self.requested_at + EXPORT_KEEP
+
+    @property
+    def filename(self) -> str:
+        return f"{self.team.name} full export {self.requested_at:%Y-%m-%d}.{self.format}"

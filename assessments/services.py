@@ -15,7 +15,8 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from assessments import scoring
-from assessments.models import Assessment, LearningResource, Membership, Rating, Team
+from assessments.models import Assessment, LearningResource, Membership, Rating, Team, TeamExport
+from assessments.tasks import team_export_build
 from taxonomy.models import Occupation, Requirement
 from taxonomy.services import Counts
 from taxonomy.tabular import DataError
@@ -223,6 +224,17 @@ def review_save(
         fields += ["reviewed_at", "reviewed_by"]
     locked.save(update_fields=fields)
     return locked
+
+
+@transaction.atomic
+def team_export_request(*, team: Team, user: AbstractBaseUser, fmt: str) -> TeamExport:
+    """Ask the task worker for a full export of the team. The database task backend
+    stores the task in this transaction, so the worker never sees one without the other.
+    """
+    export = TeamExport.objects.create(team=team, requested_by=user, format=fmt)
+    export.task_id = team_export_build.enqueue(export.pk).id
+    export.save(update_fields=["task_id"])
+    return export
 
 
 def demo_assessments_create(*, user: AbstractBaseUser, occupation_code: str) -> None:

@@ -4,6 +4,7 @@ import csv
 import dataclasses
 import io
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -12,24 +13,29 @@ from django.core.paginator import Paginator
 from django.db.models import Count, QuerySet
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.tasks import TaskResultStatus
+from django.tasks.exceptions import TaskResultDoesNotExist
+from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.text import get_valid_filename
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_tables2 import RequestConfig
-from django_tables2.export import TableExport
 from django_tables2.tables import Table
-from tablib import Dataset
 
 from assessments import charts, scoring
+from assessments.exports import SafeExport
 from assessments.forms import DONT_KNOW, field_name, read_answers, read_validations
-from assessments.models import Assessment, LearningResource, Rating, Team
+from assessments.models import Assessment, LearningResource, Rating, Team, TeamExport
 from assessments.services import (
     AssessmentError,
     assessment_start,
     assessment_submit,
     ratings_save,
     review_save,
+    team_export_request,
 )
 from assessments.tables import CompetenceFilter, CompetenceTable, MemberFilter, MemberTable
+from assessments.tasks import team_export_build
 from taxonomy.exports import neutralise
 from taxonomy.models import Competence, Occupation, ProficiencyLevel, ProficiencyScale, Requirement
 from taxonomy.views import HtmxHttpRequest
@@ -579,17 +585,80 @@ def _heat_cell(level: int | None, target: int) -> tuple[str, str, bool]:
     return str(level), f"heat heat-{level}{' below' if below else ''}", below
 
 
-class SafeExport(TableExport):
-    """django-tables2's export with every text cell that could start a formula neutralised."""
-
-    def table_to_dataset(self, table, exclude_columns, dataset_kwargs=None):
-        dataset = super().table_to_dataset(table, exclude_columns, dataset_kwargs)
-        rows = [[neutralise(v) if isinstance(v, str) else v for v in row] for row in dataset]
-        return Dataset(*rows, headers=dataset.headers, title=dataset.title)
-
-
 def _export(table: Table, fmt: str, name: str) -> HttpResponse:
     return SafeExport(fmt, table).response(filename=f"{get_valid_filename(name)}.{fmt}")
+
+
+# A request while an export is still being prepared (and younger than this) gets that one.
+EXPORT_PENDING = timedelta(hours=1)
+EXPORT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def _get_export(request: HtmxHttpRequest, team: Team, pk: int) -> TeamExport:
+    """One of the signed-in user's current exports of the team, without its file."""
+    exports = team.exports.current().filter(requested_by=request.user).defer("content")
+    return get_object_or_404(exports, pk=pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def team_export_list(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """The manager's full exports of the team; a POST asks the task worker for a new one."""
+    team = _get_team_for_manager(request, pk)
+    mine = team.exports.current().filter(requested_by=request.user).defer("content")
+    if request.method == "POST":
+        fmt = request.POST.get("format")
+        if fmt not in TeamExport.Format.values:
+            return _refuse("Choose a format: an Excel workbook or CSV.", status=400)
+        recent = timezone.now() - EXPORT_PENDING
+        pending = mine.filter(finished_at=None, failed_at=None, requested_at__gte=recent).first()
+        if pending is not None:
+            messages.info(request, "Your previous export is still being prepared.")
+            return redirect(pending)
+        return redirect(team_export_request(team=team, user=request.user, fmt=fmt))
+    return render(
+        request,
+        "assessments/team_export_list.html",
+        {"team": team, "exports": list(mine), "formats": TeamExport.Format.choices},
+    )
+
+
+@login_required
+@require_GET
+def team_export_detail(request: HtmxHttpRequest, pk: int, export_pk: int) -> HttpResponse:
+    """Where an export stands; while it is pending, htmx asks again every few seconds."""
+    team = _get_team_for_manager(request, pk)
+    export = _get_export(request, team, export_pk)
+    queued = False
+    if export.is_pending:
+        try:
+            status = team_export_build.get_result(export.task_id).status
+        except TaskResultDoesNotExist:  # pruned by prune_db_task_results
+            status = None
+        queued = status == TaskResultStatus.READY
+    context = {"team": team, "export": export, "queued": queued}
+    if request.htmx:
+        return render(request, "assessments/team_export_detail.html#status", context)
+    return render(request, "assessments/team_export_detail.html", context)
+
+
+@login_required
+@require_GET
+def team_export_download(request: HtmxHttpRequest, pk: int, export_pk: int) -> HttpResponse:
+    team = _get_team_for_manager(request, pk)
+    export = get_object_or_404(
+        team.exports.current().filter(requested_by=request.user, finished_at__isnull=False),
+        pk=export_pk,
+    )
+    response = HttpResponse(bytes(export.content), content_type=EXPORT_TYPES[export.format])
+    response["Content-Disposition"] = content_disposition_header(
+        True, get_valid_filename(export.filename)
+    )
+    response["Cache-Control"] = "private, no-store"  # personal data
+    return response
 
 
 @login_required

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "django_filters",
     "axes",
     "simple_history",
+    "django_tasks_db",
     "taxonomy",
     "assessments",
 ]
@@ -110,6 +111,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     SQLITE_PATH.parent.mkdir(exist_ok=True)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Imports and full team exports run as Django tasks, queued in the database (in the same
+# transaction as what asked for them) and run by `manage.py db_worker`.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 PASSWORD_HASHERS = [
     "config.hashers.OwaspArgon2PasswordHasher",

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.db import connection
 from django.db.migrations.loader import MigrationLoader
+from django_tasks_db.management.commands import db_worker
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -55,3 +57,25 @@ def alice(db) -> User:
 def alice_client(client, alice):
     client.force_login(alice)
     return client
+
+
+@pytest.fixture
+def run_worker(monkeypatch):
+    """Run the task worker (manage.py db_worker) here until the queue is empty.
+
+    Like Django's test client around a request, it keeps the database connection open: the
+    worker would close it between tasks, ending the test's transaction. tests/test_worker.py
+    runs the worker as its own process, untouched.
+    """
+    monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
+
+    def run() -> None:
+        # The worker installs its own shutdown handlers; give pytest's back afterwards.
+        handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)}
+        try:
+            call_command("db_worker", batch=True, reload=False, startup_delay=False, verbosity=0)
+        finally:
+            for number, handler in handlers.items():
+                signal.signal(number, handler)
+
+    return run

@@ -10,8 +10,9 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
-from assessments.models import Assessment
+from assessments.models import Assessment, TeamExport
 from assessments.services import assessment_start, assessment_submit
 from tests.assessments.conftest import rate_all
 
@@ -85,6 +86,18 @@ MATRIX = {
         lambda o: reverse("assessments:team-review", args=[o["team"].pk, o["submitted"].pk]),
         [LOGIN, 404, 404, 200, 404, 404],
     ),
+    "assessments:team-export-list": (
+        lambda o: reverse("assessments:team-export-list", args=[o["team"].pk]),
+        [LOGIN, 404, 404, 200, 404, 404],
+    ),
+    "assessments:team-export-detail": (
+        lambda o: o["export"].get_absolute_url(),
+        [LOGIN, 404, 404, 200, 404, 404],
+    ),
+    "assessments:team-export-download": (
+        lambda o: reverse("assessments:team-export-download", args=[o["team"].pk, o["export"].pk]),
+        [LOGIN, 404, 404, 200, 404, 404],
+    ),
 }
 
 
@@ -105,7 +118,10 @@ def world(alice, bob, mia, team, other_team) -> dict:
         "other_manager": other_team.managers.get(),
         "taxonomy_admin": tina,
     }
-    return {"users": users, "draft": draft, "submitted": submitted, "team": team}
+    export = TeamExport.objects.create(
+        team=team, requested_by=mia, format="csv", finished_at=timezone.now(), content=b"a,b"
+    )
+    return {"users": users, "draft": draft, "submitted": submitted, "team": team, "export": export}
 
 
 def _names(patterns, namespace: str = "") -> set[str]:

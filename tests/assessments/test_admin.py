@@ -6,8 +6,8 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.urls import reverse
 
-from assessments.models import LearningResource, Rating, Team
-from assessments.services import AssessmentError, learning_resources_import
+from assessments.models import LearningResource, Rating, Team, TeamExport
+from assessments.services import AssessmentError, learning_resources_import, team_export_request
 from taxonomy.models import Occupation
 from tests.assessments.conftest import rate_all
 
@@ -147,3 +147,20 @@ def test_assessment_figures_and_reviews_are_read_only_in_admin(admin_client, ali
     html = admin_client.get(reverse("admin:assessments_assessment_change", args=[draft.pk]))
     html = html.content.decode()
     assert 'name="readiness"' not in html and 'name="reviewed_by"' not in html
+
+
+def test_a_superuser_sees_who_exported_which_team_but_not_the_file(admin_client, team, mia):
+    export = team_export_request(team=team, user=mia, fmt="csv")
+    TeamExport.objects.filter(pk=export.pk).update(content=b"secret,data")
+
+    listing = admin_client.get(reverse("admin:assessments_teamexport_changelist"))
+    page = admin_client.get(reverse("admin:assessments_teamexport_change", args=[export.pk]))
+
+    assert "Service desk" in listing.content.decode() and "mia" in listing.content.decode()
+    assert page.status_code == 200 and "secret,data" not in page.content.decode()
+    assert admin_client.get(reverse("admin:assessments_teamexport_add")).status_code == 403
+    response = admin_client.post(
+        reverse("admin:assessments_teamexport_change", args=[export.pk]), {"format": "xlsx"}
+    )
+    assert response.status_code == 403
+    assert TeamExport.objects.get().format == "csv"

@@ -9,44 +9,17 @@ from decimal import Decimal
 
 import openpyxl
 import pytest
-from django.contrib.auth.models import User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from assessments import charts
-from assessments.models import Assessment, Membership, Rating, Team
+from assessments.models import Assessment, Membership, Team
 from assessments.services import Validation, review_save
-from tests.assessments.conftest import submitted
+from tests.assessments.conftest import crowd, submitted
 
 pytestmark = pytest.mark.django_db
-
-# make_profile(6), by title: 0 and 3 essential (target 3, weight 2), the rest optional (2, 1).
-# alice: 2·3 + 2 + 0 + 2·1 + min(4, 2) + 0 = 12 of 2·3 + 2 + 2 + 2·3 + 2 + 2 = 20 -> 60 %,
-#        essentials met 1 of 2 (line 3 is at 1).
-ALICE = [3, 2, 0, 1, 4, None]
-# bob: every target reached -> 100 %, 2 of 2.
-BOB = [3, 3, 3, 3, 3, 4]
-
-
-@pytest.fixture
-def six_team(make_profile, mia, alice, bob) -> tuple[Team, list[int]]:
-    """Mia's team on a six-line profile: alice and bob submitted, cleo not yet."""
-    occupation = make_profile(6, "SIX")
-    ids = list(
-        occupation.requirements.order_by("competence__title").values_list(
-            "competence_id", flat=True
-        )
-    )
-    team = Team.objects.create(name="Six", occupation=occupation)
-    team.managers.add(mia)
-    cleo = User.objects.create_user("cleo", first_name="Cleo", last_name="Ng")
-    for user in (alice, bob, cleo):
-        Membership.objects.create(team=team, user=user)
-    submitted(alice, occupation, dict(zip(ids, ALICE, strict=True)))
-    submitted(bob, occupation, dict(zip(ids, BOB, strict=True)))
-    return team, ids
 
 
 def report(client, team: Team, **params):
@@ -338,39 +311,6 @@ def test_the_team_list_shows_only_the_managers_teams(mia_client, six_team, other
 def test_technicians_have_no_teams_link(alice_client, six_team):
     html = alice_client.get(reverse("assessments:assessment-list")).content.decode()
     assert "My teams" not in html
-
-
-def crowd(team: Team, n: int) -> None:
-    """n more members, each with a submitted assessment of the team's occupation."""
-    requirements = list(team.occupation.requirements.all())
-    users = User.objects.bulk_create(User(username=f"{team.name}-{i}") for i in range(n))
-    Membership.objects.bulk_create(Membership(team=team, user=u) for u in users)
-    now = timezone.now()
-    assessments = Assessment.objects.bulk_create(
-        Assessment(
-            user=u,
-            occupation=team.occupation,
-            status="submitted",
-            submitted_at=now,
-            readiness=i % 101,
-            essentials_met=i % 3,
-            essentials_total=2,
-        )
-        for i, u in enumerate(users)
-    )
-    Rating.objects.bulk_create(
-        Rating(
-            assessment=a,
-            competence_id=r.competence_id,
-            answered=True,
-            level=(i + j) % 5,
-            relation=r.relation,
-            target_level=r.target_level,
-            weight=r.weight,
-        )
-        for i, a in enumerate(assessments)
-        for j, r in enumerate(requirements)
-    )
 
 
 @pytest.mark.parametrize("htmx_target", [None, "members", "competences", "heatmap"])

@@ -1,0 +1,127 @@
+"""Team exports: the report's tables as CSV or XLSX, and the full export a task builds.
+
+Every text cell that a spreadsheet could read as a formula is neutralised.
+"""
+
+from __future__ import annotations
+
+from django.db.models.functions import Lower
+from django_tables2 import Table
+from django_tables2.export import TableExport
+from tablib import Databook, Dataset
+
+from assessments.models import Rating, Team
+from assessments.tables import CompetenceTable, MemberTable
+from taxonomy.exports import neutralise
+from taxonomy.models import ProficiencyLevel
+
+RATING_HEADERS = [
+    "Member",
+    "Username",
+    "Occupation code",
+    "Competence",
+    "Kind",
+    "Relation",
+    "Target level",
+    "Self level",
+    "Validated level",
+    "Level counted",
+    "Gap",
+    "Confidence",
+    "Evidence",
+    "Manager's comment",
+]
+
+
+class SafeExport(TableExport):
+    """django-tables2's export with every text cell that could start a formula neutralised."""
+
+    def table_to_dataset(self, table, exclude_columns, dataset_kwargs=None):
+        dataset = super().table_to_dataset(table, exclude_columns, dataset_kwargs)
+        return _safe(dataset.headers, list(dataset), title=dataset.title)
+
+
+def table_dataset(table: Table, title: str) -> Dataset:
+    return SafeExport("csv", table, dataset_kwargs={"title": title}).dataset
+
+
+def team_export(team: Team, fmt: str) -> tuple[bytes, int]:
+    """The team's full export and its number of rating rows: for "xlsx" a workbook with
+    the members, each occupation's competences and every rating; for "csv" the ratings.
+
+    Each member counts with their latest submitted assessment, as on the team report. The
+    queries do not grow with the team: two for the members and ratings, two per occupation.
+    """
+    if fmt not in ("csv", "xlsx"):
+        raise ValueError(f"Unknown export format {fmt!r}.")
+    memberships = list(team.memberships.with_latest().order_by(Lower("member_name"), "pk"))
+    ratings = rating_dataset(team, memberships)
+    if fmt == "csv":
+        return ratings.export("csv").encode("utf-8-sig"), len(ratings)
+    top_level = ProficiencyLevel.objects.order_by("-value").values_list("value", flat=True)[0]
+    sheets = [table_dataset(MemberTable(memberships, team_pk=team.pk, order_by=()), "Members")]
+    for occupation in team.occupations():
+        summary = Team.competence_summary(
+            occupation, team.latest_assessment_ids(occupation), top_level=top_level
+        ).order_by("relation", "competence__title")
+        sheets.append(
+            table_dataset(CompetenceTable(summary, order_by=()), f"Competences {occupation.code}")
+        )
+    sheets.append(ratings)
+    return Databook(sheets).export("xlsx"), len(ratings)
+
+
+def rating_dataset(team: Team, memberships: list) -> Dataset:
+    """One row per member and competence of their latest submitted assessment."""
+    members = {m.latest_id: m for m in memberships if m.latest_id is not None}
+    # A subquery rather than the ids: a big team would pass SQLite's variable limit.
+    latest = team.memberships.with_latest().filter(latest_id__isnull=False).values("latest_id")
+    rows = (
+        Rating.objects.filter(assessment_id__in=latest, relation__gt="")
+        .order_by("relation", "competence__title")  # essential sorts before optional
+        .values_list(
+            "assessment_id",
+            "competence__title",
+            "competence__kind",
+            "relation",
+            "target_level",
+            "answered",
+            "level",
+            "validated_level",
+            "confidence",
+            "evidence",
+            "review_comment",
+        )
+    )
+    by_member = {latest_id: [] for latest_id in members}
+    for assessment_id, *line in rows.iterator(chunk_size=2000):
+        by_member[assessment_id].append(line)
+    data = []
+    for latest_id, lines in by_member.items():
+        m = members[latest_id]
+        for title, kind, relation, target, answered, level, validated, confidence, *notes in lines:
+            own = level if answered else None
+            counted = validated if validated is not None else (own or 0)
+            data.append(
+                [
+                    m.member_name,
+                    m.user.username,
+                    m.occupation_code,
+                    title,
+                    kind,
+                    relation,
+                    target,
+                    own if own is not None else ("don't know" if answered else "unrated"),
+                    validated,
+                    counted,
+                    max(target - counted, 0),
+                    confidence,
+                    *notes,
+                ]
+            )
+    return _safe(RATING_HEADERS, data, title="Ratings")
+
+
+def _safe(headers: list[str], rows: list, *, title: str) -> Dataset:
+    rows = [[neutralise(v) if isinstance(v, str) else v for v in row] for row in rows]
+    return Dataset(*rows, headers=headers, title=title)

@@ -1,0 +1,20 @@
+"""Background work for the taxonomy, run by `manage.py db_worker`."""
+
+from __future__ import annotations
+
+import io
+
+from django.core.management import call_command
+from django.tasks import task
+
+IMPORT_COMMANDS = ("import_esco", "import_onet", "import_crosswalk", "import_people")
+
+
+@task()
+def run_import(command: str, arguments: list[str]) -> str:
+    """Run an import command in the worker; its summary becomes the task's result."""
+    if command not in IMPORT_COMMANDS:
+        raise ValueError(f"{command} is not an import command.")
+    out = io.StringIO()
+    call_command(command, *arguments, stdout=out, verbosity=0)
+    return out.getvalue().strip()

@@ -1,0 +1,124 @@
+"""The app as it runs in production, for tests that need real processes: gunicorn and
+the task worker on loopback, against a database of their own (a SQLite file, or a fresh
+PostgreSQL database when DATABASE_URL points at PostgreSQL, as in CI).
+"""
+
+from __future__ import annotations
+
+import http.cookiejar
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import dj_database_url
+import psycopg
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def own_database(tmp_path: Path, name: str) -> Iterator[str]:
+    """A DATABASE_URL of the test's own, of the kind the suite runs on."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        yield f"sqlite:///{tmp_path}/{name}.sqlite3"
+        return
+    config = dj_database_url.parse(url)
+    name = f"gapwise_{name}_{os.getpid()}"
+    admin = psycopg.connect(
+        host=config["HOST"],
+        port=config["PORT"],
+        user=config["USER"],
+        password=config["PASSWORD"],
+        dbname=config["NAME"],
+        autocommit=True,
+    )
+    admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+    admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield url.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+def production_env(database: str) -> dict[str, str]:
+    """Production settings on plain HTTP; without the browser tests' async switch."""
+    return {
+        **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
+        "DATABASE_URL": database,
+        "DEBUG": "0",
+        "HTTPS": "0",
+        "SECRET_KEY": "live-test-key-0123456789-abcdefghijklmnopqrstuvwxyz-0123456789",
+        "ALLOWED_HOSTS": "127.0.0.1",
+    }
+
+
+def manage(env: dict[str, str], *args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+@contextmanager
+def gunicorn(env: dict[str, str]) -> Iterator[str]:
+    """gunicorn with four workers on a free loopback port; yields its base URL."""
+    manage(env, "collectstatic", "--no-input", "-v0")  # the manifest DEBUG=0 pages need
+    port = free_port()
+    command = Path(sys.executable).with_name("gunicorn")
+    process = subprocess.Popen(
+        [command, "config.wsgi", "--workers", "4", "--bind", f"127.0.0.1:{port}"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(f"{base}/healthz", timeout=2)
+            break
+        except (urllib.error.URLError, ConnectionError):
+            if time.monotonic() > deadline or process.poll() is not None:
+                process.kill()
+                pytest.fail(f"gunicorn did not start: {process.stderr.read()[-2000:]}")
+            time.sleep(0.2)
+    try:
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def signed_in(base: str, username: str, password: str) -> tuple[urllib.request.OpenerDirector, str]:
+    """A browser-like client of its own, signed in; returns it and its CSRF token."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    opener.open(f"{base}/accounts/login/", timeout=10)
+    token = next(c.value for c in jar if c.name == "csrftoken")
+    data = urllib.parse.urlencode(
+        {"username": username, "password": password, "csrfmiddlewaretoken": token}
+    ).encode()
+    opener.open(urllib.request.Request(f"{base}/accounts/login/", data=data), timeout=10)
+    token = next(c.value for c in jar if c.name == "csrftoken")  # rotated at sign-in
+    assert any(c.name == "sessionid" for c in jar), "sign-in failed"
+    return opener, token
