@@ -5,6 +5,8 @@ Every text cell that a spreadsheet could read as a formula is neutralised.
 
 from __future__ import annotations
 
+import re
+
 from django.db.models.functions import Lower
 from django_tables2 import Table
 from django_tables2.export import TableExport
@@ -13,7 +15,7 @@ from tablib import Databook, Dataset
 from assessments.models import Rating, Team
 from assessments.tables import CompetenceTable, MemberTable
 from taxonomy.exports import neutralise
-from taxonomy.models import ProficiencyLevel
+from taxonomy.models import ProficiencyScale
 
 RATING_HEADERS = [
     "Member",
@@ -50,7 +52,7 @@ def team_export(team: Team, fmt: str) -> tuple[bytes, int]:
     the members, each occupation's competences and every rating; for "csv" the ratings.
 
     Each member counts with their latest submitted assessment, as on the team report. The
-    queries do not grow with the team: two for the members and ratings, two per occupation.
+    number of queries does not grow with the team, only with its occupations (two each).
     """
     if fmt not in ("csv", "xlsx"):
         raise ValueError(f"Unknown export format {fmt!r}.")
@@ -58,15 +60,15 @@ def team_export(team: Team, fmt: str) -> tuple[bytes, int]:
     ratings = rating_dataset(team, memberships)
     if fmt == "csv":
         return ratings.export("csv").encode("utf-8-sig"), len(ratings)
-    top_level = ProficiencyLevel.objects.order_by("-value").values_list("value", flat=True)[0]
+    top_level = ProficiencyScale.current().max_level
     sheets = [table_dataset(MemberTable(memberships, team_pk=team.pk, order_by=()), "Members")]
     for occupation in team.occupations():
         summary = Team.competence_summary(
             occupation, team.latest_assessment_ids(occupation), top_level=top_level
         ).order_by("relation", "competence__title")
-        sheets.append(
-            table_dataset(CompetenceTable(summary, order_by=()), f"Competences {occupation.code}")
-        )
+        # Sheet titles: at most 31 characters, none of \ / ? * [ ] :
+        title = "Competences " + re.sub(r"[\\/?*\[\]:]", "-", occupation.code)[:19]
+        sheets.append(table_dataset(CompetenceTable(summary, order_by=()), title))
     sheets.append(ratings)
     return Databook(sheets).export("xlsx"), len(ratings)
 

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from assessments import exports
-from assessments.models import Team, TeamExport
+from assessments.models import Membership, Team, TeamExport
 from assessments.services import Validation, review_save, team_export_request
 from assessments.tasks import team_export_build
 from tests.assessments.conftest import ALICE, crowd
@@ -263,3 +263,16 @@ def test_the_pages_run_the_same_queries_for_any_number_of_exports(mia_client, mi
             assert mia_client.get(url).status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def test_an_occupation_code_a_sheet_title_cannot_hold_is_cleaned(team, alice, make_profile):
+    local = make_profile(2, "LOCAL/support:[tier 2]*?-with-a-long-name")
+    Membership.objects.filter(team=team, user=alice).update(occupation=local)
+    content, _ = exports.team_export(team, "xlsx")
+    book = openpyxl.load_workbook(io.BytesIO(content))
+    assert book.sheetnames == [
+        "Members",
+        "Competences 3512.4",
+        "Competences LOCAL-support--tier",
+        "Ratings",
+    ]
