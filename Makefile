@@ -8,8 +8,9 @@ PORT ?= 8000
 .PHONY: run serve worker test bench load lint format clean
 
 # The task worker (imports, full team exports) runs beside the server and stops with it.
+# Not on INT: Ctrl-C reaches the worker itself, and a second signal would cut its task short.
 WITH_WORKER = $(BIN)/python manage.py db_worker --no-reload & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null' EXIT INT TERM;
+	trap 'kill $$worker 2>/dev/null' EXIT TERM;
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 12), "Python 3.12+ needed (pyenv reads .python-version)"'

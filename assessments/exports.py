@@ -97,7 +97,9 @@ def rating_dataset(team: Team, memberships: list) -> Dataset:
     )
     by_member = {latest_id: [] for latest_id in members}
     for assessment_id, *line in rows.iterator(chunk_size=2000):
-        by_member[assessment_id].append(line)
+        # Skips an assessment submitted since the members were read: it is not in them.
+        if assessment_id in by_member:
+            by_member[assessment_id].append(line)
     data = []
     for latest_id, lines in by_member.items():
         m = members[latest_id]

@@ -478,6 +478,8 @@ class Membership(models.Model):
 
 
 EXPORT_KEEP = timedelta(days=7)
+# An export not ready after this long has failed (its worker was killed mid-way, say).
+EXPORT_PENDING = timedelta(hours=1)
 
 
 class TeamExportQuerySet(models.QuerySet):
@@ -525,8 +527,13 @@ class TeamExport(models.Model):
         return reverse("assessments:team-export-detail", args=[self.team_id, self.pk])
 
     @property
-    def is_pending(self) -> bool:
-        return self.finished_at is None and self.failed_at is None
+    def state(self) -> str:
+        """ "ready", "failed" or "pending", as far as the export's own fields tell."""
+        if self.finished_at:
+            return "ready"
+        if self.failed_at or self.requested_at < timezone.now() - EXPORT_PENDING:
+            return "failed"
+        return "pending"
 
     @property
     def expires_at(self):

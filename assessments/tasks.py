@@ -15,10 +15,10 @@ def team_export_build(export_id: int) -> int:
     export = TeamExport.objects.select_related("team").defer("content").get(pk=export_id)
     try:
         export.content, export.rows = exports.team_export(export.team, export.format)
-    except Exception:
+        export.finished_at = timezone.now()
+        export.save(update_fields=["content", "rows", "finished_at"])
+    except BaseException:  # SystemExit too: the worker stopped by a second signal
         # The user sees that it failed; the task result keeps the traceback for operators.
         TeamExport.objects.filter(pk=export_id).update(failed_at=timezone.now())
         raise
-    export.finished_at = timezone.now()
-    export.save(update_fields=["content", "rows", "finished_at"])
     return export.rows

@@ -4,7 +4,6 @@ import csv
 import dataclasses
 import io
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -15,7 +14,6 @@ from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.tasks import TaskResultStatus
 from django.tasks.exceptions import TaskResultDoesNotExist
-from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.text import get_valid_filename
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -589,18 +587,29 @@ def _export(table: Table, fmt: str, name: str) -> HttpResponse:
     return SafeExport(fmt, table).response(filename=f"{get_valid_filename(name)}.{fmt}")
 
 
-# A request while an export is still being prepared (and younger than this) gets that one.
-EXPORT_PENDING = timedelta(hours=1)
 EXPORT_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 
 
-def _get_export(request: HtmxHttpRequest, team: Team, pk: int) -> TeamExport:
-    """One of the signed-in user's current exports of the team, without its file."""
-    exports = team.exports.current().filter(requested_by=request.user).defer("content")
-    return get_object_or_404(exports, pk=pk)
+def _my_exports(request: HtmxHttpRequest, team: Team) -> QuerySet[TeamExport]:
+    """The signed-in user's current exports of the team; anyone else's are not there."""
+    return team.exports.current().filter(requested_by=request.user)
+
+
+def _export_state(export: TeamExport) -> str:
+    """export.state with "pending" told apart by its task: "queued", "running", or
+    "failed" when the task ended without the export saying so (stopped by force)."""
+    if export.state != "pending":
+        return export.state
+    try:
+        status = team_export_build.get_result(export.task_id).status
+    except TaskResultDoesNotExist:  # pruned by prune_db_task_results
+        return "failed"
+    return {TaskResultStatus.READY: "queued", TaskResultStatus.RUNNING: "running"}.get(
+        status, "failed"
+    )
 
 
 @login_required
@@ -608,16 +617,15 @@ def _get_export(request: HtmxHttpRequest, team: Team, pk: int) -> TeamExport:
 def team_export_list(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """The manager's full exports of the team; a POST asks the task worker for a new one."""
     team = _get_team_for_manager(request, pk)
-    mine = team.exports.current().filter(requested_by=request.user).defer("content")
+    mine = _my_exports(request, team).defer("content")
     if request.method == "POST":
         fmt = request.POST.get("format")
         if fmt not in TeamExport.Format.values:
             return _refuse("Choose a format: an Excel workbook or CSV.", status=400)
-        recent = timezone.now() - EXPORT_PENDING
-        pending = mine.filter(finished_at=None, failed_at=None, requested_at__gte=recent).first()
-        if pending is not None:
+        latest = mine.filter(finished_at=None, failed_at=None).first()
+        if latest is not None and _export_state(latest) in ("queued", "running"):
             messages.info(request, "Your previous export is still being prepared.")
-            return redirect(pending)
+            return redirect(latest)
         return redirect(team_export_request(team=team, user=request.user, fmt=fmt))
     return render(
         request,
@@ -629,17 +637,15 @@ def team_export_list(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def team_export_detail(request: HtmxHttpRequest, pk: int, export_pk: int) -> HttpResponse:
-    """Where an export stands; while it is pending, htmx asks again every few seconds."""
+    """Where an export stands. While it is pending, htmx asks again every few seconds,
+    saying what it shows; an unchanged state answers 204, so nothing is swapped and
+    screen readers do not hear the same status again."""
     team = _get_team_for_manager(request, pk)
-    export = _get_export(request, team, export_pk)
-    queued = False
-    if export.is_pending:
-        try:
-            status = team_export_build.get_result(export.task_id).status
-        except TaskResultDoesNotExist:  # pruned by prune_db_task_results
-            status = None
-        queued = status == TaskResultStatus.READY
-    context = {"team": team, "export": export, "queued": queued}
+    export = get_object_or_404(_my_exports(request, team).defer("content"), pk=export_pk)
+    state = _export_state(export)
+    if request.htmx and request.GET.get("shown") == state:
+        return HttpResponse(status=204)
+    context = {"team": team, "export": export, "state": state}
     if request.htmx:
         return render(request, "assessments/team_export_detail.html#status", context)
     return render(request, "assessments/team_export_detail.html", context)
@@ -649,10 +655,7 @@ def team_export_detail(request: HtmxHttpRequest, pk: int, export_pk: int) -> Htt
 @require_GET
 def team_export_download(request: HtmxHttpRequest, pk: int, export_pk: int) -> HttpResponse:
     team = _get_team_for_manager(request, pk)
-    export = get_object_or_404(
-        team.exports.current().filter(requested_by=request.user, finished_at__isnull=False),
-        pk=export_pk,
-    )
+    export = get_object_or_404(_my_exports(request, team).exclude(finished_at=None), pk=export_pk)
     response = HttpResponse(bytes(export.content), content_type=EXPORT_TYPES[export.format])
     response["Content-Disposition"] = content_disposition_header(
         True, get_valid_filename(export.filename)

@@ -360,7 +360,10 @@ class ImportRun(models.Model):
 
     command = models.CharField(max_length=50)
     summary = models.TextField(help_text="The command's summary: release and counts.")
-    by = models.CharField(max_length=150, help_text="The operating-system user who ran it.")
+    by = models.CharField(
+        max_length=150,
+        help_text="The operating-system user who ran it, or who queued it for the task worker.",
+    )
     finished_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

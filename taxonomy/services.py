@@ -12,6 +12,7 @@ import functools
 import getpass
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -41,6 +42,8 @@ PLAIN_FIELDS = {
     "PositiveSmallIntegerField",
 }
 PAIR_KEY = ("source_scheme", "source_code", "target_scheme", "target_code")
+# Who an import run is recorded as, when not the process's own user (a queued import).
+IMPORT_BY: ContextVar[str | None] = ContextVar("IMPORT_BY", default=None)
 
 
 def quiet(message: str) -> None:
@@ -49,11 +52,15 @@ def quiet(message: str) -> None:
 
 def import_run_record(*, command: str, summaries: Iterable[object]) -> None:
     """One audit entry for an import run (bulk writes skip the per-row history)."""
-    try:
-        by = getpass.getuser()
-    except (KeyError, OSError):  # no login name in some containers
-        by = "unknown"
+    by = IMPORT_BY.get() or login_name()
     ImportRun.objects.create(command=command, summary="\n".join(map(str, summaries)), by=by)
+
+
+def login_name() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name in some containers
+        return "unknown"
 
 
 @dataclass

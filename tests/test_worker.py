@@ -46,13 +46,13 @@ def app(tmp_path) -> Iterator[tuple[str, dict, subprocess.Popen]]:
         env = production_env(database)
         manage(env, "migrate", "--no-input", "-v0")
         team = int(manage(env, "shell", "-c", SETUP).strip().splitlines()[-1])
+        log = (tmp_path / "worker.log").open("w")
         worker = subprocess.Popen(
             [sys.executable, "manage.py", "db_worker", "--interval", "0.2", "--no-startup-delay"],
             cwd=ROOT,
             env=env,
-            stdout=subprocess.PIPE,
+            stdout=log,
             stderr=subprocess.STDOUT,
-            text=True,
         )
         try:
             with gunicorn(env) as base:
@@ -61,6 +61,8 @@ def app(tmp_path) -> Iterator[tuple[str, dict, subprocess.Popen]]:
             if worker.poll() is None:
                 worker.kill()
                 worker.wait()
+            log.close()
+            print((tmp_path / "worker.log").read_text()[-3000:])  # shown when the test fails
 
 
 def wait_for(check, what: str, seconds: float = 60):

@@ -163,4 +163,6 @@ def test_a_superuser_sees_who_exported_which_team_but_not_the_file(admin_client,
         reverse("admin:assessments_teamexport_change", args=[export.pk]), {"format": "xlsx"}
     )
     assert response.status_code == 403
+    delete = reverse("admin:assessments_teamexport_delete", args=[export.pk])
+    assert admin_client.post(delete, {"post": "yes"}).status_code == 403
     assert TeamExport.objects.get().format == "csv"

@@ -50,7 +50,7 @@ def test_asking_for_an_export_queues_a_task_and_returns_at_once(mia_client, mia,
     export = TeamExport.objects.get()
     assert response.status_code == 302 and response["Location"] == detail_url(export)
     assert (export.requested_by, export.format, export.content) == (mia, "xlsx", None)
-    assert export.is_pending
+    assert export.state == "pending"
     assert team_export_build.get_result(export.task_id).status == TaskResultStatus.READY
 
 
@@ -67,6 +67,22 @@ def test_while_it_waits_the_page_says_so_and_htmx_asks_again(mia_client, six_tea
     fragment = mia_client.get(detail_url(export), headers={"HX-Request": "true"})
     assert fragment.content.decode().lstrip().startswith('<div id="export-status"')
     assert "<html" not in fragment.content.decode()
+    assert f'hx-get="{detail_url(export)}?shown=queued"' in fragment.content.decode()
+
+
+def test_htmx_gets_204_until_the_state_changes_so_nothing_is_announced_twice(
+    mia_client, six_team, run_worker
+):
+    team, _ = six_team
+    ask(mia_client, team)
+    export = TeamExport.objects.get()
+    htmx = {"HX-Request": "true"}
+
+    unchanged = mia_client.get(detail_url(export), {"shown": "queued"}, headers=htmx)
+    assert (unchanged.status_code, unchanged.content) == (204, b"")
+    run_worker()
+    changed = mia_client.get(detail_url(export), {"shown": "queued"}, headers=htmx)
+    assert changed.status_code == 200 and "Ready: 12 ratings" in changed.content.decode()
 
 
 def test_the_worker_builds_a_workbook_the_manager_then_downloads(mia_client, six_team, run_worker):
@@ -153,6 +169,30 @@ def test_a_failed_build_says_so_and_keeps_the_reason_for_operators(
     assert mia_client.get(download_url(export)).status_code == 404
 
 
+@pytest.mark.parametrize(
+    "stuck",
+    [
+        {"requested_at": timezone.now() - timedelta(hours=2)},  # never picked up
+        {"task": "FAILED"},  # the worker was stopped by force while building it
+    ],
+)
+def test_an_export_whose_task_died_shows_as_failed_and_a_new_one_can_be_asked_for(
+    mia_client, six_team, stuck
+):
+    team, _ = six_team
+    ask(mia_client, team)
+    export = TeamExport.objects.get()
+    if "task" in stuck:
+        DBTaskResult.objects.filter(id=export.task_id).update(status=stuck["task"])
+    else:
+        TeamExport.objects.update(requested_at=stuck["requested_at"])
+
+    html = mia_client.get(detail_url(export)).content.decode()
+    assert "This export failed." in html and "hx-trigger" not in html
+    assert ask(mia_client, team)["Location"] != detail_url(export)
+    assert TeamExport.objects.count() == 2
+
+
 @pytest.mark.parametrize("data", [{"format": "pdf"}, {"format": ""}, {}, {"format": "XLSX"}])
 def test_a_tampered_format_is_refused_and_nothing_is_queued(mia_client, six_team, data):
     team, _ = six_team
@@ -188,7 +228,8 @@ def test_the_list_shows_the_managers_own_current_exports(
     html = mia_client.get(reverse("assessments:team-export-list", args=[team.pk])).content.decode()
     assert f'href="{download_url(done)}"' in html and "Ready: 12 ratings" in html
     assert f'href="{detail_url(pending)}"' in html and "Being prepared" in html
-    assert f"/{old.pk}/" not in html and f"/{theirs.pk}/" not in html
+    for gone in (old, theirs):
+        assert detail_url(gone) not in html and download_url(gone) not in html
     assert '<input type="radio" name="format" value="xlsx" checked>' in html
     assert "<legend>Format</legend>" in html
 
@@ -252,7 +293,7 @@ def test_building_an_export_runs_the_same_queries_for_any_team_size(mia, make_pr
     assert counts[0] == counts[1]
 
 
-def test_the_pages_run_the_same_queries_for_any_number_of_exports(mia_client, mia, six_team):
+def test_the_list_runs_the_same_queries_for_any_number_of_exports(mia_client, mia, six_team):
     team, _ = six_team
     url = reverse("assessments:team-export-list", args=[team.pk])
     counts = []
@@ -266,13 +307,13 @@ def test_the_pages_run_the_same_queries_for_any_number_of_exports(mia_client, mi
 
 
 def test_an_occupation_code_a_sheet_title_cannot_hold_is_cleaned(team, alice, make_profile):
-    local = make_profile(2, "LOCAL/support:[tier 2]*?-with-a-long-name")
+    local = make_profile(2, "L/s:[t2]*?-abcdefghi")  # 20 characters, the most a code has
     Membership.objects.filter(team=team, user=alice).update(occupation=local)
     content, _ = exports.team_export(team, "xlsx")
     book = openpyxl.load_workbook(io.BytesIO(content))
     assert book.sheetnames == [
         "Members",
         "Competences 3512.4",
-        "Competences LOCAL-support--tier",
+        "Competences L-s--t2----abcdefgh",  # 31 characters, the most a title has
         "Ratings",
     ]

@@ -10,6 +10,7 @@ from django.tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from taxonomy.models import CrosswalkPair, ImportRun, Occupation
+from taxonomy.services import login_name
 from taxonomy.tasks import run_import
 from tests.taxonomy.test_import_commands import write_esco
 
@@ -38,6 +39,7 @@ def test_an_import_queued_here_runs_in_the_worker(tmp_path, monkeypatch, run_wor
     assert task.args_kwargs["args"] == [
         "import_esco",
         [str(tmp_path / "esco"), "--isco", "9", "--release", "ESCO test"],
+        login_name(),
     ]
     assert not Occupation.objects.filter(code="9999.1").exists()
 
@@ -46,7 +48,8 @@ def test_an_import_queued_here_runs_in_the_worker(tmp_path, monkeypatch, run_wor
     assert result.status == TaskResultStatus.SUCCESSFUL
     assert result.return_value.startswith("ESCO test: ")
     assert Occupation.objects.get(code="9999.1").title == "Widget fixer"
-    assert ImportRun.objects.first().summary == result.return_value
+    run = ImportRun.objects.first()
+    assert (run.summary, run.by) == (result.return_value, f"{login_name()} (queued)")
 
 
 @pytest.mark.parametrize(
@@ -81,5 +84,5 @@ def test_an_import_that_fails_in_the_worker_fails_its_task_and_writes_nothing(tm
 def test_the_task_runs_nothing_but_an_import():
     # A queued row is data: whatever it names, the task runs only the import commands.
     with pytest.raises(ValueError, match="flush is not an import command"):
-        run_import.call("flush", ["--no-input"])
+        run_import.call("flush", ["--no-input"], "mallory")
     assert Occupation.objects.exists()

@@ -6,6 +6,7 @@ from pathlib import Path
 from django.core.management import get_commands, load_command_class
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from taxonomy.services import login_name
 from taxonomy.tasks import IMPORT_COMMANDS, run_import
 
 
@@ -41,7 +42,7 @@ class Command(BaseCommand):
             raise CommandError(f"{import_command}: no such file or directory: {', '.join(missing)}")
         # The worker may run in another directory: hand it absolute paths.
         arguments = [str(Path(a).resolve()) if str(Path(a)) in paths else a for a in arguments]
-        result = run_import.enqueue(import_command, arguments)
+        result = run_import.enqueue(import_command, arguments, login_name())
         self.stdout.write(
             f"Queued {import_command} as task {result.id}; `manage.py db_worker` runs it."
         )
