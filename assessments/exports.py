@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import re
 
-from django.db.models.functions import Lower
+from django.db.models import F, Value
+from django.db.models.functions import Greatest, Lower
 from django_tables2 import Table
 from django_tables2.export import TableExport
 from tablib import Databook, Dataset
 
-from assessments.models import Rating, Team
+from assessments.models import Rating, Team, effective_level
 from assessments.tables import CompetenceTable, MemberTable
 from taxonomy.exports import neutralise
 from taxonomy.models import ProficiencyScale
@@ -52,19 +53,20 @@ def team_export(team: Team, fmt: str) -> tuple[bytes, int]:
     the members, each occupation's competences and every rating; for "csv" the ratings.
 
     Each member counts with their latest submitted assessment, as on the team report. The
-    number of queries does not grow with the team, only with its occupations (two each).
+    number of queries does not grow with the team, only with its occupations (one each).
     """
     if fmt not in ("csv", "xlsx"):
         raise ValueError(f"Unknown export format {fmt!r}.")
     memberships = list(team.memberships.with_latest().order_by(Lower("member_name"), "pk"))
-    ratings = rating_dataset(team, memberships)
+    ratings = rating_dataset(memberships)
     if fmt == "csv":
         return ratings.export("csv").encode("utf-8-sig"), len(ratings)
     top_level = ProficiencyScale.current().max_level
     sheets = [table_dataset(MemberTable(memberships, team_pk=team.pk, order_by=()), "Members")]
     for occupation in team.occupations():
+        assessed = [m.latest_id for m in memberships if m.assessed_id == occupation.pk]
         summary = Team.competence_summary(
-            occupation, team.latest_assessment_ids(occupation), top_level=top_level
+            occupation, [i for i in assessed if i is not None], top_level=top_level
         ).order_by("relation", "competence__title")
         # Sheet titles: at most 31 characters, none of \ / ? * [ ] :
         title = "Competences " + re.sub(r"[\\/?*\[\]:]", "-", occupation.code)[:19]
@@ -73,13 +75,13 @@ def team_export(team: Team, fmt: str) -> tuple[bytes, int]:
     return Databook(sheets).export("xlsx"), len(ratings)
 
 
-def rating_dataset(team: Team, memberships: list) -> Dataset:
+def rating_dataset(memberships: list) -> Dataset:
     """One row per member and competence of their latest submitted assessment."""
     members = {m.latest_id: m for m in memberships if m.latest_id is not None}
-    # A subquery rather than the ids: a big team would pass SQLite's variable limit.
-    latest = team.memberships.with_latest().filter(latest_id__isnull=False).values("latest_id")
+    counted = effective_level()
     rows = (
-        Rating.objects.filter(assessment_id__in=latest, relation__gt="")
+        Rating.objects.filter(assessment_id__in=list(members), relation__gt="")
+        .annotate(counted=counted, gap=Greatest(F("target_level") - counted, Value(0)))
         .order_by("relation", "competence__title")  # essential sorts before optional
         .values_list(
             "assessment_id",
@@ -90,6 +92,8 @@ def rating_dataset(team: Team, memberships: list) -> Dataset:
             "answered",
             "level",
             "validated_level",
+            "counted",
+            "gap",
             "confidence",
             "evidence",
             "review_comment",
@@ -97,32 +101,17 @@ def rating_dataset(team: Team, memberships: list) -> Dataset:
     )
     by_member = {latest_id: [] for latest_id in members}
     for assessment_id, *line in rows.iterator(chunk_size=2000):
-        # Skips an assessment submitted since the members were read: it is not in them.
-        if assessment_id in by_member:
-            by_member[assessment_id].append(line)
+        by_member[assessment_id].append(line)
     data = []
     for latest_id, lines in by_member.items():
         m = members[latest_id]
-        for title, kind, relation, target, answered, level, validated, confidence, *notes in lines:
-            own = level if answered else None
-            counted = validated if validated is not None else (own or 0)
-            data.append(
-                [
-                    m.member_name,
-                    m.user.username,
-                    m.occupation_code,
-                    title,
-                    kind,
-                    relation,
-                    target,
-                    own if own is not None else ("don't know" if answered else "unrated"),
-                    validated,
-                    counted,
-                    max(target - counted, 0),
-                    confidence,
-                    *notes,
-                ]
-            )
+        member = [m.member_name, m.user.username, m.occupation_code]
+        for title, kind, relation, target, answered, level, *rest in lines:
+            if not answered:
+                level = "unrated"
+            elif level is None:
+                level = "don't know"
+            data.append([*member, title, kind, relation, target, level, *rest])
     return _safe(RATING_HEADERS, data, title="Ratings")
 
 

@@ -29,7 +29,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, Concat, Greatest
+from django.db.models.functions import Coalesce, Concat, Greatest, Lower
 from django.db.models.lookups import Exact
 from django.urls import reverse
 from django.utils import timezone
@@ -316,12 +316,14 @@ class Team(models.Model):
             "title"
         )
 
-    def latest_assessment_ids(self, occupation: Occupation) -> list[int]:
-        """The latest submitted assessments of the members assessed against `occupation`."""
+    def assessed_members(self, occupation: Occupation) -> list[dict]:
+        """The members assessed against `occupation` who have submitted, by name: each as
+        {"latest_id": their latest submitted assessment, "member_name": ...}."""
         return list(
             self.memberships.with_latest()
             .filter(assessed_id=occupation.pk, latest_id__isnull=False)
-            .values_list("latest_id", flat=True)
+            .order_by(Lower("member_name"), "pk")
+            .values("latest_id", "member_name")
         )
 
     @staticmethod
@@ -364,12 +366,7 @@ class Team(models.Model):
         latest submitted assessments (of the occupation each is assessed against) as they
         stood at the month's end. Members not assessed by then are left out of that month.
         """
-        assessed = {
-            m.user_id: m.assessed_id
-            for m in self.memberships.annotate(
-                assessed_id=Coalesce("occupation", "team__occupation")
-            )
-        }
+        assessed = {m.user_id: m.assessed_id for m in self.memberships.with_assessed()}
         rows = [
             row
             for row in Assessment.objects.submitted()
@@ -401,6 +398,10 @@ class MonthPoint:
 
 
 class MembershipQuerySet(models.QuerySet):
+    def with_assessed(self) -> MembershipQuerySet:
+        """Annotate `assessed_id`: the occupation the member is assessed against."""
+        return self.annotate(assessed_id=Coalesce("occupation", "team__occupation"))
+
     def with_latest(self) -> MembershipQuerySet:
         """Annotate each membership with the occupation it is assessed against, the
         member's display name, the figures of their latest submitted assessment of that
@@ -414,8 +415,8 @@ class MembershipQuerySet(models.QuerySet):
         )
         return (
             self.select_related("user")
+            .with_assessed()
             .annotate(
-                assessed_id=Coalesce("occupation", "team__occupation"),
                 occupation_title=Coalesce("occupation__title", "team__occupation__title"),
                 occupation_code=Coalesce("occupation__code", "team__occupation__code"),
                 member_name=Case(

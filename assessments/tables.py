@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from assessments.models import REVIEW_STATES
+from assessments.templatetags.gapwise import signed
 from taxonomy.models import Competence, Occupation
 
 
@@ -19,10 +20,6 @@ def _nulls_last(queryset: QuerySet, field: str, descending: bool) -> tuple[Query
     """Order with the empty values last both ways, then by name, so pages are stable."""
     order = F(field).desc(nulls_last=True) if descending else F(field).asc(nulls_last=True)
     return queryset.order_by(order, Lower("member_name"), "pk"), True
-
-
-def signed(value) -> str:
-    return f"{value:+.2f}"
 
 
 class LabelledTable(tables.Table):
@@ -89,9 +86,6 @@ class MemberTable(LabelledTable):
         return f"{value}%"
 
     def value_readiness(self, value) -> int:
-        return value
-
-    def value_essential_gaps(self, value) -> int:
         return value
 
     def value_last_assessed(self, value) -> str:

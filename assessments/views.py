@@ -492,10 +492,11 @@ def team_report(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         )
     if wanted & {"competences", "heatmap"}:
         levels = _levels()
-        assessment_ids = team.latest_assessment_ids(occupation)
-        context["assessed"] = len(assessment_ids)
+        assessed = team.assessed_members(occupation)
+        context["assessed"] = len(assessed)
     if "competences" in wanted:
-        summary = Team.competence_summary(occupation, assessment_ids, top_level=levels[-1].value)
+        ids = [m["latest_id"] for m in assessed]
+        summary = Team.competence_summary(occupation, ids, top_level=levels[-1].value)
         competence_filter = CompetenceFilter(request.GET, queryset=summary)
         if competence_filter.errors:
             return _refuse(_filter_errors(competence_filter), status=400)
@@ -509,7 +510,7 @@ def team_report(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if export:
         return _export(context[export], fmt, f"{team.name} {export}")
     if "heatmap" in wanted:
-        context["heat"] = _heat_map(request, team, occupation, levels)
+        context["heat"] = _heat_map(request, occupation, assessed, levels)
     if part:
         return render(request, f"assessments/team_report.html#{part}", context)
     points = team.readiness_by_month()
@@ -547,16 +548,14 @@ def _filter_errors(filterset) -> str:
     )
 
 
-def _heat_map(request: HtmxHttpRequest, team: Team, occupation: Occupation, levels) -> dict:
-    """A page of members assessed against the occupation, by name, and their levels."""
-    assessed = (
-        team.memberships.with_latest()
-        .filter(assessed_id=occupation.pk, latest_id__isnull=False)
-        .order_by("member_name", "pk")
-    )
+def _heat_map(
+    request: HtmxHttpRequest, occupation: Occupation, assessed: list[dict], levels
+) -> dict:
+    """A page of the members assessed against the occupation (Team.assessed_members), and
+    their levels."""
     page = Paginator(assessed, HEAT_MAP_MEMBERS).get_page(request.GET.get("heat_page"))
     members = list(page.object_list)
-    found = Rating.objects.effective_levels([m.latest_id for m in members])
+    found = Rating.objects.effective_levels([m["latest_id"] for m in members])
     requirements = occupation.requirements.select_related("competence").order_by(
         "relation",
         "competence__title",  # essential sorts before optional
@@ -565,7 +564,7 @@ def _heat_map(request: HtmxHttpRequest, team: Team, occupation: Occupation, leve
         (
             r,
             [
-                _heat_cell(found.get((r.competence_id, m.latest_id)), r.target_level)
+                _heat_cell(found.get((r.competence_id, m["latest_id"])), r.target_level)
                 for m in members
             ],
         )

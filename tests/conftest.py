@@ -13,6 +13,8 @@ from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 from django_tasks_db.management.commands import db_worker
 
+from taxonomy.models import Occupation
+
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
@@ -46,6 +48,11 @@ def shared_data() -> Path:
             pytest.fail(message)
         pytest.skip(message)
     return SHARED_DATA
+
+
+@pytest.fixture
+def technician_occupation(db) -> Occupation:
+    return Occupation.objects.get(code="3512.4")
 
 
 @pytest.fixture

@@ -57,16 +57,22 @@ def own_database(tmp_path: Path, name: str) -> Iterator[str]:
         admin.close()
 
 
+def child_env(**env: str) -> dict[str, str]:
+    """This process's environment for a child, plus `env`, without what the browser tests
+    set for themselves (Django's async-safety switch, which a deploy check rightly refuses)."""
+    inherited = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    return {**inherited, **env}
+
+
 def production_env(database: str) -> dict[str, str]:
-    """Production settings on plain HTTP; without the browser tests' async switch."""
-    return {
-        **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
-        "DATABASE_URL": database,
-        "DEBUG": "0",
-        "HTTPS": "0",
-        "SECRET_KEY": "live-test-key-0123456789-abcdefghijklmnopqrstuvwxyz-0123456789",
-        "ALLOWED_HOSTS": "127.0.0.1",
-    }
+    """Production settings on plain HTTP."""
+    return child_env(
+        DATABASE_URL=database,
+        DEBUG="0",
+        HTTPS="0",
+        SECRET_KEY="live-test-key-0123456789-abcdefghijklmnopqrstuvwxyz-0123456789",
+        ALLOWED_HOSTS="127.0.0.1",
+    )
 
 
 def manage(env: dict[str, str], *args: str) -> str:

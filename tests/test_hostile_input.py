@@ -164,13 +164,6 @@ def test_team_report_parameters_take_any_text_without_a_server_error(team_client
     assert response.status_code in (200, 400, 404)
 
 
-@pytest.fixture
-def technician_occupation(db):
-    from taxonomy.models import Occupation
-
-    return Occupation.objects.get(code="3512.4")
-
-
 people_cells = st.one_of(
     st.sampled_from(["gus", "ops", "member", "manager", "3512.4", "", "a@b.org", "=1+1"]),
     st.text(alphabet=st.characters(codec="utf-8", exclude_characters='\r\n"'), max_size=20),

@@ -3,12 +3,10 @@ CSRF and the health endpoints."""
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.contrib.auth.hashers import make_password
@@ -19,7 +17,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.live import ROOT, child_env
+
 PASSWORD = "a-long-password-1"
 PRODUCTION = {
     "DEBUG": "0",
@@ -28,19 +27,12 @@ PRODUCTION = {
 }
 
 
-def environment(**env: str) -> dict[str, str]:
-    """This process's environment for a child, without what the browser tests set for
-    themselves (Django's async-safety switch, which a deploy check rightly refuses)."""
-    inherited = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
-    return {**inherited, "DJANGO_SETTINGS_MODULE": "config.settings", **env}
-
-
 def run_python(code: str, **env: str) -> subprocess.CompletedProcess:
     """Run code in a fresh interpreter, so settings are read from this environment."""
     return subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,
-        env=environment(**env),
+        env=child_env(DJANGO_SETTINGS_MODULE="config.settings", **env),
         capture_output=True,
         text=True,
     )
@@ -50,7 +42,7 @@ def test_the_deploy_checks_pass_with_production_settings(tmp_path):
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
-        env=environment(**PRODUCTION, DATABASE_URL=f"sqlite:///{tmp_path}/db.sqlite3"),
+        env=child_env(**PRODUCTION, DATABASE_URL=f"sqlite:///{tmp_path}/db.sqlite3"),
         capture_output=True,
         text=True,
     )
@@ -63,12 +55,6 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path):
     result = run_python("import django; django.setup()", **env)
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
-
-
-@pytest.fixture
-def alice_page(client, alice):
-    client.force_login(alice)
-    return client
 
 
 PAGES = [
@@ -101,8 +87,8 @@ def test_every_kind_of_response_carries_the_security_headers(client, alice, kind
 
 
 @pytest.mark.django_db
-def test_htmx_fragments_carry_them_too(alice_page):
-    response = alice_page.get(
+def test_htmx_fragments_carry_them_too(alice_client):
+    response = alice_client.get(
         reverse("taxonomy:occupation-list"), {"q": "tech"}, headers={"HX-Request": "true"}
     )
     assert "default-src 'self'" in response["Content-Security-Policy"]
@@ -119,8 +105,8 @@ def test_htmx_fragments_carry_them_too(alice_page):
         lambda: reverse("password_change"),
     ],
 )
-def test_pages_hold_no_inline_script_or_style(alice_page, url):
-    html = alice_page.get(url()).content.decode()
+def test_pages_hold_no_inline_script_or_style(alice_client, url):
+    html = alice_client.get(url()).content.decode()
     assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html)
     assert "<style" not in html
     assert not re.search(r"\sstyle=", html)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import template
 
 register = template.Library()
@@ -15,7 +17,9 @@ def level_name(value: int | None, names: dict[int, str]) -> str:
 
 
 @register.filter
-def signed(value: int | None) -> str:
+def signed(value: int | Decimal | None) -> str:
+    """A change or difference with its sign: +2, −1, ±0; a Decimal with two places."""
     if value is None:
         return "—"
-    return f"+{value}" if value > 0 else f"−{-value}" if value < 0 else "±0"
+    text = f"{abs(value):.2f}" if isinstance(value, Decimal) else str(abs(value))
+    return f"+{text}" if value > 0 else f"−{text}" if value < 0 else f"±{text}"

@@ -16,11 +16,6 @@ TECHNICIAN = "3512.4"
 
 
 @pytest.fixture
-def technician_occupation(db) -> Occupation:
-    return Occupation.objects.get(code=TECHNICIAN)
-
-
-@pytest.fixture
 def draft(alice, technician_occupation) -> Assessment:
     """Alice's draft of the 80-competence ICT technician profile."""
     return assessment_start(user=alice, occupation=technician_occupation)
@@ -89,6 +84,12 @@ def submitted(user, occupation, levels: dict[int, int | None]) -> Assessment:
     assessment = assessment_start(user=user, occupation=occupation)
     rate(assessment, levels)
     return assessment_submit(assessment=assessment, user=user)
+
+
+def submitted_at_level(user, occupation, level: int) -> Assessment:
+    """A submitted assessment with every competence of the profile at `level`."""
+    competences = occupation.requirements.values_list("competence_id", flat=True)
+    return submitted(user, occupation, dict.fromkeys(competences, level))
 
 
 @pytest.fixture

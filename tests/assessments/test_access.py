@@ -13,8 +13,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from assessments.models import Assessment, TeamExport
-from assessments.services import assessment_start, assessment_submit
-from tests.assessments.conftest import rate_all
+from assessments.services import assessment_start
+from tests.assessments.conftest import submitted_at_level
 
 pytestmark = pytest.mark.django_db
 
@@ -105,9 +105,7 @@ MATRIX = {
 def world(alice, bob, mia, team, other_team) -> dict:
     """Alice (the owner) has a draft and a submitted assessment; bob is another member
     of mia's team; carl manages another team; tina is a taxonomy admin."""
-    submitted = assessment_start(user=alice, occupation=team.occupation)
-    rate_all(submitted, lambda r: 3)
-    submitted = assessment_submit(assessment=submitted, user=alice)
+    submitted = submitted_at_level(alice, team.occupation, 3)
     draft = assessment_start(user=alice, occupation=team.occupation)
     tina = User.objects.create_user("tina", is_staff=True)
     tina.groups.add(Group.objects.get(name="taxonomy-admin"))

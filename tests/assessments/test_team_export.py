@@ -172,8 +172,9 @@ def test_a_failed_build_says_so_and_keeps_the_reason_for_operators(
 @pytest.mark.parametrize(
     "stuck",
     [
-        {"requested_at": timezone.now() - timedelta(hours=2)},  # never picked up
-        {"task": "FAILED"},  # the worker was stopped by force while building it
+        "never picked up within the hour",
+        "worker stopped by force while building it",
+        "task result pruned",
     ],
 )
 def test_an_export_whose_task_died_shows_as_failed_and_a_new_one_can_be_asked_for(
@@ -182,10 +183,13 @@ def test_an_export_whose_task_died_shows_as_failed_and_a_new_one_can_be_asked_fo
     team, _ = six_team
     ask(mia_client, team)
     export = TeamExport.objects.get()
-    if "task" in stuck:
-        DBTaskResult.objects.filter(id=export.task_id).update(status=stuck["task"])
+    task = DBTaskResult.objects.filter(id=export.task_id)
+    if stuck == "never picked up within the hour":
+        TeamExport.objects.update(requested_at=timezone.now() - timedelta(hours=2))
+    elif stuck == "worker stopped by force while building it":
+        task.update(status="FAILED")
     else:
-        TeamExport.objects.update(requested_at=stuck["requested_at"])
+        task.delete()
 
     html = mia_client.get(detail_url(export)).content.decode()
     assert "This export failed." in html and "hx-trigger" not in html

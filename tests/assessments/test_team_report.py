@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date, datetime
 from decimal import Decimal
 
 import openpyxl
 import pytest
+from django.contrib.auth.models import User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -233,6 +235,23 @@ def test_the_heat_map_writes_each_level_and_marks_those_below_target(mia_client,
     )
     assert '<td class="heat heat-3">3</td>' in row
     assert 'role="region"' in heat and 'tabindex="0"' in heat
+
+
+def test_the_heat_map_pages_members_by_name_as_the_members_table_sorts_them(
+    mia_client, mia, make_profile
+):
+    team = Team.objects.create(name="H", occupation=make_profile(3, "HEAT"))
+    team.managers.add(mia)
+    crowd(team, 29)  # H-0 ... H-28
+    User.objects.filter(username="H-7").update(first_name="aaron", last_name="lower")
+
+    html = report(mia_client, team, heat_page=2).content.decode()
+    heat = html[html.index('id="heatmap"') : html.index('id="timeline-heading"')]
+    names = re.findall(r'<th scope="col">([^<]+)</th>', heat)[1:]
+    # By name, ignoring case: aaron lower, H-0, H-1, H-10 ... H-19, H-2, H-20 ... H-28, H-3, H-4
+    assert names == ["H-5", "H-6", "H-8", "H-9"]
+    assert "Members 26–29 of 29" in heat
+    assert "heat_page=1" in heat and "Previous members" in heat and "Next members" not in heat
 
 
 def test_readiness_over_time_takes_each_members_latest_by_the_months_end(six_team, alice, bob):

@@ -9,16 +9,10 @@ from django.test import Client
 from django.urls import reverse
 
 from assessments.models import Assessment, Membership, Rating
-from assessments.services import assessment_start, assessment_submit
-from tests.assessments.conftest import rate_all
+from assessments.services import assessment_start
+from tests.assessments.conftest import submitted_at_level
 
 pytestmark = pytest.mark.django_db
-
-
-def submitted_at_level(user, occupation, level: int) -> Assessment:
-    assessment = assessment_start(user=user, occupation=occupation)
-    rate_all(assessment, lambda r: level)
-    return assessment_submit(assessment=assessment, user=user)
 
 
 @pytest.fixture
@@ -76,6 +70,11 @@ def test_validating_two_competences_keeps_the_self_ratings(mia_client, mia, team
     assert alices.validated_count == 2
     assert alices.self_bias == Decimal("-0.50")  # (2 - 4 + 2 - 1) / 2
     assert alices.reviewed_at is None
+    # Both pages write it the same way, with two places whatever the database hands back.
+    page = mia_client.get(review_url(team, alices)).content.decode()
+    assert "−0.50 on average over 2 validated (rates themselves lower)" in page
+    table = mia_client.get(reverse("assessments:team-report", args=[team.pk])).content.decode()
+    assert "−0.50 <span" in table
 
 
 def test_marking_the_review_done_stamps_who_and_when(mia_client, mia, team, alices):
@@ -134,8 +133,10 @@ def test_reviews_need_the_csrf_token(mia, team, alices):
     client = Client(enforce_csrf_checks=True)
     client.force_login(mia)
     first, _ = two_competences(alices)
+    before = snapshot(alices)
     assert client.post(review_url(team, alices), {f"v-{first}": "3"}).status_code == 403
     assert snapshot(alices)[0][2] is None
+    assert snapshot(alices) == before  # the posted competence, and every other, unchanged
 
 
 def test_only_the_members_managers_reach_a_review(client, team, other_team, alices, alice, bob):

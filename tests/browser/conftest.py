@@ -10,11 +10,13 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.test import override_settings
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
+from taxonomy.management.commands.load_default_data import DEMO_ACCOUNTS
 from tests.conftest import reload_default_data
 
 PASSWORD = "a-long-password-1"
+DEMO_PASSWORDS = {username: password for username, password, *_ in DEMO_ACCOUNTS}
 # Short enough that a hang fails the test quickly, long enough for a cold page load.
 TIMEOUT_MS = 10_000
 CHROMIUM_ARGS = [
@@ -97,3 +99,12 @@ def page(new_page: Callable[..., Page]) -> Page:
 def fits_the_viewport(page: Page) -> bool:
     """The page does not scroll sideways."""
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def sign_in(page: Page, username: str, password: str | None = None) -> None:
+    """Sign in from the home page, as a demo account unless a password is given."""
+    page.goto("/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password or DEMO_PASSWORDS[username])
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="My assessments")).to_be_visible()

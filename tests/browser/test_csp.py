@@ -10,11 +10,9 @@ from django.contrib.auth.models import User
 from playwright.sync_api import Page, expect
 
 from assessments.models import Assessment, Team
-from taxonomy.management.commands.load_default_data import DEMO_ACCOUNTS
+from tests.browser.conftest import sign_in
 
 pytestmark = pytest.mark.browser
-
-PASSWORDS = {username: password for username, password, *_ in DEMO_ACCOUNTS}
 
 
 def signed_in(new_page: Callable[..., Page], username: str) -> tuple[Page, list[str]]:
@@ -26,11 +24,7 @@ def signed_in(new_page: Callable[..., Page], username: str) -> tuple[Page, list[
             violations.append(message.text) if "Content Security Policy" in message.text else None
         ),
     )
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORDS[username])
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="My assessments")).to_be_visible()
+    sign_in(page, username)  # the sign-in page is under the policy too
     return page, violations
 
 

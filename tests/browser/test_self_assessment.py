@@ -11,23 +11,13 @@ from django.contrib.auth.models import User
 from playwright.sync_api import Locator, Page, expect
 
 from assessments.models import Assessment
-from taxonomy.management.commands.load_default_data import DEMO_ACCOUNTS
 from taxonomy.models import Requirement
-from tests.browser.conftest import fits_the_viewport
+from tests.browser.conftest import fits_the_viewport, sign_in
 
 pytestmark = pytest.mark.browser
 
-PASSWORDS = {username: password for username, password, *_ in DEMO_ACCOUNTS}
 # The radio labels in scale order; "Don't know" is last and counts as 0.
 LEVELS = ["None", "Aware", "Practitioner", "Proficient", "Expert", "Don't know"]
-
-
-def sign_in_as_technician(page: Page) -> None:
-    page.goto("/")
-    page.get_by_label("Username").fill("technician")
-    page.get_by_label("Password").fill(PASSWORDS["technician"])
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="My assessments")).to_be_visible()
 
 
 def open_the_draft(page: Page) -> None:
@@ -104,7 +94,7 @@ def expected_headline(levels: dict[str, int]) -> tuple[str, str, str]:
 def test_the_demo_technician_rates_every_competence_reloads_submits_and_reads_the_report(
     page: Page, demo_technician: User
 ):
-    sign_in_as_technician(page)
+    sign_in(page, "technician")
     open_the_draft(page)
     expect(page.get_by_label(re.compile(r"^Progress: 40 of 80 rated"))).to_be_visible()
 
@@ -155,7 +145,7 @@ def test_the_demo_technician_rates_every_competence_reloads_submits_and_reads_th
 
 def test_ratings_save_without_javascript(new_page: Callable[..., Page], demo_technician: User):
     page = new_page(java_script_enabled=False)
-    sign_in_as_technician(page)
+    sign_in(page, "technician")
     open_the_draft(page)
     titles = page.locator("fieldset[data-autosave] > legend").all_inner_texts()
     picks = {titles[0]: "Expert", titles[1]: "Don't know", titles[-1]: "Aware"}
@@ -180,7 +170,7 @@ def test_ratings_save_without_javascript(new_page: Callable[..., Page], demo_tec
 
 
 def test_a_failed_save_says_so_and_keeps_the_choice(page: Page, demo_technician: User):
-    sign_in_as_technician(page)
+    sign_in(page, "technician")
     open_the_draft(page)
     title = page.locator("fieldset[data-autosave] > legend").first.inner_text()
     group = page.get_by_role("group", name=title, exact=True)
@@ -208,7 +198,7 @@ def test_the_rating_page_and_the_report_fit_a_phone(
     new_page: Callable[..., Page], demo_technician: User
 ):
     page = new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
-    sign_in_as_technician(page)
+    sign_in(page, "technician")
     open_the_draft(page)
     assert fits_the_viewport(page)
     title = page.locator("fieldset[data-autosave] > legend").first.inner_text()

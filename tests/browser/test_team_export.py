@@ -10,18 +10,13 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from taxonomy.management.commands.load_default_data import DEMO_ACCOUNTS
+from tests.browser.conftest import sign_in
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = {username: password for username, password, *_ in DEMO_ACCOUNTS}["manager"]
-
 
 def ask_for_a_csv_export(page: Page) -> None:
-    page.goto("/")
-    page.get_by_label("Username").fill("manager")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, "manager")
     page.get_by_role("link", name="My teams").click()
     page.get_by_role("link", name="ICT support").click()
     page.get_by_role("link", name="Full export").click()

@@ -11,23 +11,13 @@ from django.contrib.auth.models import User
 from playwright.sync_api import Locator, Page, expect
 
 from assessments.models import Assessment, Rating, Team
-from taxonomy.management.commands.load_default_data import DEMO_ACCOUNTS
-from tests.browser.conftest import PASSWORD, fits_the_viewport
+from tests.browser.conftest import PASSWORD, fits_the_viewport, sign_in
 
 pytestmark = pytest.mark.browser
 
-PASSWORDS = {username: password for username, password, *_ in DEMO_ACCOUNTS}
 LEVELS = ["None", "Aware", "Practitioner", "Proficient", "Expert"]
 COMMENTS = ["<b>seen in ticket 42</b>", "Needed help with the printer queue twice"]
 REVIEW_URL = re.compile(r"/assessments/teams/\d+/review/(\d+)/$")
-
-
-def sign_in(page: Page, username: str, password: str) -> None:
-    page.goto("/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="My assessments")).to_be_visible()
 
 
 def members(page: Page) -> Locator:
@@ -91,7 +81,7 @@ def test_the_demo_manager_sorts_the_team_reviews_a_member_and_sees_the_report_ch
 ):
     self_ratings = set(Rating.objects.values_list("pk", "answered", "level"))
     page = new_page()
-    sign_in(page, "manager", PASSWORDS["manager"])
+    sign_in(page, "manager")
     page.get_by_role("link", name="My teams").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("My teams")
     page.get_by_role("link", name="ICT support", exact=True).click()
@@ -185,7 +175,7 @@ def test_the_demo_manager_sorts_the_team_reviews_a_member_and_sees_the_report_ch
 
 
 def test_a_technician_has_no_team_pages(page: Page, demo_technician: User):
-    sign_in(page, "technician", PASSWORDS["technician"])
+    sign_in(page, "technician")
     expect(page.get_by_role("link", name="My teams")).to_have_count(0)
 
     team = Team.objects.get(name="ICT support")
@@ -203,7 +193,7 @@ def test_the_team_report_fits_a_phone_and_its_heat_map_scrolls_by_keyboard(
     new_page: Callable[..., Page], demo_technician: User
 ):
     page = new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
-    sign_in(page, "manager", PASSWORDS["manager"])
+    sign_in(page, "manager")
     page.get_by_role("link", name="My teams").click()
     page.get_by_role("link", name="ICT support").click()
     assert fits_the_viewport(page)
