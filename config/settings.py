@@ -44,6 +44,8 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    # First, so its commands (db_worker with a heartbeat) win over the libraries' own.
+    "config",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
