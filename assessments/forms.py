@@ -2,13 +2,14 @@
 
 The rating page is one form with three fields per competence: `c-<id>` (a level on the
 scale, or `dk` for "Don't know"), `c-<id>-confidence` and `c-<id>-evidence`. The
-htmx autosave posts the same names for one competence, plus `seq`.
+htmx autosave posts the same names for one competence, plus `client` (a random name of
+the page that sends it) and `seq` (that page's count of its saves), which order the saves
+(see Rating).
 """
 
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Collection
 
 from django.core.exceptions import ValidationError
@@ -20,8 +21,10 @@ from assessments.services import Answer, Validation
 DONT_KNOW = "dk"
 EVIDENCE_MAX = Rating._meta.get_field("evidence").max_length
 COMMENT_MAX = Rating._meta.get_field("review_comment").max_length
-VALIDATION_FIELD = re.compile(r"^v-(\d{1,12})(-comment)?$")
-FIELD = re.compile(r"^c-(\d{1,12})(-confidence|-evidence)?$")
+VALIDATION_FIELD = re.compile(r"v-(\d{1,12})(-comment)?")
+# fullmatch: with match and $, "c-1\n" would pass as c-1.
+FIELD = re.compile(r"c-(\d{1,12})(-confidence|-evidence)?")
+CLIENT = re.compile(r"[A-Za-z0-9_-]{1,64}")
 CONFIDENCES = {"", *Rating.Confidence.values}
 
 
@@ -37,12 +40,14 @@ def read_answers(
     Any field naming a competence outside `profile`, a level off the scale, an unknown
     confidence or an over-long note refuses the whole POST, so nothing half-applies.
     """
-    seq = _seq(data.get("seq"))
+    client, seq = _order(data.get("client", ""), data.get("seq", ""))
     mentioned: set[int] = set()
     for name in data:
-        match = FIELD.match(name)
+        match = FIELD.fullmatch(name)
         if match:
             mentioned.add(int(match[1]))
+        elif name.startswith("c-"):
+            raise ValidationError("The form holds a field it does not have.")
     unknown = mentioned - set(profile)
     if unknown:
         raise ValidationError(f"Not a competence of this profile: {sorted(unknown)[:5]}.")
@@ -64,7 +69,7 @@ def read_answers(
             raise ValidationError(f"Keep the evidence note under {EVIDENCE_MAX} characters.")
         if "\x00" in evidence:
             raise ValidationError("The evidence note holds a NUL character.")
-        answers.append(Answer(competence_id, answered, level, confidence, evidence, seq))
+        answers.append(Answer(competence_id, answered, level, confidence, evidence, client, seq))
     return answers
 
 
@@ -74,13 +79,15 @@ def _level(choice: str, levels: Collection[int]) -> int:
     return int(choice)
 
 
-def _seq(value: str | None) -> int:
-    """The client's sequence (milliseconds since the epoch); the server clock without one."""
-    if value is None or value == "":
-        return time.time_ns() // 1_000_000
-    if not (value.isascii() and value.isdigit()) or len(value) > 15:
+def _order(client: str, seq: str) -> tuple[str, int]:
+    """The client's name and sequence number; neither from the plain form."""
+    if not client and not seq:
+        return "", 0
+    if not CLIENT.fullmatch(client):
+        raise ValidationError("Bad client name: a sequence number needs one.")
+    if not (seq.isascii() and seq.isdigit()) or len(seq) > 15:
         raise ValidationError("Bad sequence number.")
-    return int(value)
+    return client, int(seq)
 
 
 def read_validations(
@@ -92,9 +99,11 @@ def read_validations(
     """
     mentioned: set[int] = set()
     for name in data:
-        match = VALIDATION_FIELD.match(name)
+        match = VALIDATION_FIELD.fullmatch(name)
         if match:
             mentioned.add(int(match[1]))
+        elif name.startswith("v-"):
+            raise ValidationError("The form holds a field it does not have.")
     unknown = mentioned - set(competences)
     if unknown:
         raise ValidationError(f"Not a competence of this assessment: {sorted(unknown)[:5]}.")

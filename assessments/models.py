@@ -188,8 +188,10 @@ class Rating(models.Model):
     """A person's level on one competence, in one assessment.
 
     `answered` is false until a level or "Don't know" (level empty) is chosen, so a
-    confidence or note can be kept before the level. `seq` orders the saves of one
-    rating: a save carrying an older sequence than the stored one changes nothing.
+    confidence or note can be kept before the level. `client` and `seq` order the saves
+    of one rating: a save from the client that made the stored one, carrying an older
+    sequence, changes nothing. Saves from another client (another device or tab), or
+    from no client at all (the plain form), apply in the order they arrive.
     """
 
     class Confidence(models.TextChoices):
@@ -205,7 +207,8 @@ class Rating(models.Model):
     )
     confidence = models.CharField(max_length=10, choices=Confidence.choices, blank=True)
     evidence = models.CharField(max_length=500, blank=True)
-    seq = models.BigIntegerField(default=0)
+    client = models.CharField(max_length=64, blank=True, help_text="Who sent the last save.")
+    seq = models.BigIntegerField(default=0, help_text="That client's count of its saves.")
     updated_at = models.DateTimeField(auto_now=True)
     # The requirement as it stood at submission; empty while the assessment is a draft.
     relation = models.CharField(max_length=10, choices=Requirement.Relation.choices, blank=True)

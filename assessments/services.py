@@ -28,14 +28,20 @@ class AssessmentError(Exception):
 
 @dataclass(frozen=True)
 class Answer:
-    """What one save says about one competence. `answered` false: level left as it was."""
+    """What one save says about one competence. `answered` false: level left as it was.
+
+    `client` names the page (device, tab) that sent it and `seq` counts that page's saves,
+    so a save overtaken by a later one of the same page changes nothing. Without a client
+    (the plain form post), the save applies whatever came before it.
+    """
 
     competence_id: int
     answered: bool
     level: int | None
     confidence: str
     evidence: str
-    seq: int
+    client: str = ""
+    seq: int = 0
 
 
 def assessment_start(*, user: AbstractBaseUser, occupation: Occupation) -> Assessment:
@@ -52,58 +58,55 @@ def assessment_start(*, user: AbstractBaseUser, occupation: Occupation) -> Asses
         return drafts.get()
 
 
-# One statement per batch, so two saves of one rating never interleave a read and a
-# write. A save older than the stored one (lower seq) changes nothing; a save without a
-# level keeps the stored level.
+# One statement per answer, so two saves of one rating never interleave a read and a
+# write. A save from the stored one's client with a lower seq changes nothing, and then
+# returns no row; a save without a level keeps the stored level. Sequences are only
+# compared within one client: clocks and counters of different devices mean nothing to
+# each other, so their saves apply in the order they arrive.
 _UPSERT = """
-INSERT INTO {t} (assessment_id, competence_id, answered, level, confidence, evidence, seq,
-                 updated_at, relation)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, '')
+INSERT INTO {t} (assessment_id, competence_id, answered, level, confidence, evidence, client,
+                 seq, updated_at, relation)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, '')
 ON CONFLICT (assessment_id, competence_id) DO UPDATE SET
     answered = (excluded.answered OR {t}.answered),
     level = CASE WHEN excluded.answered THEN excluded.level ELSE {t}.level END,
     confidence = excluded.confidence,
     evidence = excluded.evidence,
+    client = excluded.client,
     seq = excluded.seq,
     updated_at = excluded.updated_at
-WHERE {t}.seq <= excluded.seq
+WHERE excluded.client = '' OR {t}.client <> excluded.client OR {t}.seq <= excluded.seq
+RETURNING competence_id
 """
 
 
 def ratings_save(
     *, assessment: Assessment, answers: list[Answer], by: AbstractBaseUser | None = None
-) -> None:
-    """Upsert the answers into a draft; refuses a submitted assessment.
+) -> set[int]:
+    """Upsert the answers into a draft; refuses a submitted assessment. Returns the
+    competences whose answer was stored: an answer overtaken by a later save of the same
+    client is not.
 
     The assessment row is locked first, so a save cannot land after a concurrent submit.
     Each save adds the ratings as they now stand to their history, made `by` the user.
     """
     now = timezone.now()
-    rows = [
-        (
-            assessment.pk,
-            a.competence_id,
-            a.answered,
-            a.level,
-            a.confidence,
-            a.evidence,
-            a.seq,
-            now,
-        )
-        for a in answers
-    ]
+    stored = set()
     with transaction.atomic():
         locked = Assessment.objects.select_for_update().only("status").get(pk=assessment.pk)
         if not locked.is_draft:
             raise AssessmentError("This assessment is submitted and can no longer change.")
-        if rows:
-            with connection.cursor() as cursor:
-                cursor.executemany(_UPSERT.format(t=Rating._meta.db_table), rows)
-            saved = Rating.objects.filter(
-                assessment=assessment, competence_id__in=[a.competence_id for a in answers]
-            )
+        sql = _UPSERT.format(t=Rating._meta.db_table)
+        with connection.cursor() as cursor:
+            for a in answers:
+                values = (assessment.pk, a.competence_id, a.answered, a.level, a.confidence)
+                cursor.execute(sql, (*values, a.evidence, a.client, a.seq, now))
+                stored.update(row[0] for row in cursor.fetchall())
+        if stored:
+            saved = Rating.objects.filter(assessment=assessment, competence_id__in=stored)
             Rating.history.bulk_history_create(saved, update=True, default_user=by)
-        Assessment.objects.filter(pk=assessment.pk).update(updated_at=now)
+            Assessment.objects.filter(pk=assessment.pk).update(updated_at=now)
+    return stored
 
 
 @transaction.atomic
@@ -248,7 +251,7 @@ def demo_assessments_create(*, user: AbstractBaseUser, occupation_code: str) -> 
     ratings_save(
         assessment=earlier,
         answers=[
-            Answer(r.competence_id, True, zlib.crc32(r.competence.title.encode()) % 5, "", "", 1)
+            Answer(r.competence_id, True, zlib.crc32(r.competence.title.encode()) % 5, "", "")
             for r in requirements
         ],
     )
@@ -267,7 +270,6 @@ def demo_assessments_create(*, user: AbstractBaseUser, occupation_code: str) -> 
                 min(4, zlib.crc32(r.competence.title.encode()) % 5 + 1),
                 "medium",
                 "",
-                1,
             )
             for r in requirements[: len(requirements) // 2]
         ],
@@ -314,7 +316,6 @@ def demo_team_create(
                     zlib.crc32(f"{username} {r.competence.title}".encode()) % 5,
                     "",
                     "",
-                    1,
                 )
                 for r in requirements
             ],

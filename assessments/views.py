@@ -236,9 +236,13 @@ def _save_ratings(
     if request.htmx and len(answers) != 1:
         return _refuse("An autosave speaks of exactly one competence.", status=400)
     try:
-        ratings_save(assessment=assessment, answers=answers, by=request.user)
+        stored = ratings_save(assessment=assessment, answers=answers, by=request.user)
     except AssessmentError as error:
         return _refuse(str(error), status=409)
+    # Never "Saved" for an answer that was not stored.
+    overtaken = len(answers) - len(stored)
+    if request.htmx and overtaken:
+        return _refuse("a later change to this competence was saved first.", status=409)
     answered = set(assessment.ratings.filter(answered=True).values_list("competence_id", flat=True))
     progress = _progress(requirements, answered)
     if request.htmx:
@@ -249,6 +253,11 @@ def _save_ratings(
         )
     if request.POST.get("next") == "submit":
         return redirect("assessments:assessment-submit", pk=assessment.pk)
+    if overtaken:
+        messages.warning(
+            request,
+            f"{overtaken} of your answers were not saved: later changes to them came first.",
+        )
     messages.success(request, f"Saved. {progress.rated} of {progress.total} rated.")
     return redirect("assessments:assessment-rate", pk=assessment.pk)
 

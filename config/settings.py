@@ -11,16 +11,26 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
+TRUE, FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off", ""}
+
+
 def env_bool(name: str, default: bool) -> bool:
+    """A yes/no variable. Anything else stops start-up: DEBUG=flase must not read as false."""
     value = os.environ.get(name)
     if value is None:
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    value = value.strip().lower()
+    if value not in TRUE | FALSE:
+        raise ImproperlyConfigured(
+            f"{name}={os.environ[name]!r}: use 1 or 0 (or true/false, yes/no, on/off)."
+        )
+    return value in TRUE
 
 
 def env_list(name: str, default: list[str]) -> list[str]:
@@ -70,6 +80,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "config.http.htmx_signed_out_middleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]

@@ -153,7 +153,7 @@ def bench_web(requests: int, database: Path) -> int:
 
     def autosave():
         seq = next(saves)
-        data = {field: str(seq % 5), "seq": str(seq)}
+        data = {field: str(seq % 5), "client": "bench", "seq": str(seq)}
         return client.post(rate_url, data, headers={"HX-Request": "true"})
 
     with override_settings(ROOT_URLCONF=urls, DEBUG=False):
@@ -235,7 +235,7 @@ def _team(size: int, occupation, manager):
         user = get_user_model().objects.create(username=f"bench-{size}-{i}")
         Membership.objects.create(team=team, user=user)
         assessment = assessment_start(user=user, occupation=occupation)
-        answers = [Answer(c, True, (i + j) % 5, "", "", 1) for j, c in enumerate(competences)]
+        answers = [Answer(c, True, (i + j) % 5, "", "") for j, c in enumerate(competences)]
         ratings_save(assessment=assessment, answers=answers)
         assessment_submit(assessment=assessment, user=user)
     return team

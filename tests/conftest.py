@@ -40,8 +40,9 @@ def django_db_setup(django_db_setup, django_db_blocker):
         call_command("load_default_data", verbosity=0)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def shared_data() -> Path:
+    """The reference data beside this checkout; under CI its absence fails the test."""
     if not SHARED_DATA.is_dir():
         message = f"the reference data folder {SHARED_DATA} is not beside this checkout"
         if os.environ.get("CI"):

@@ -103,7 +103,9 @@ def gunicorn(env: dict[str, str]) -> Iterator[str]:
         try:
             urllib.request.urlopen(f"{base}/healthz", timeout=2)
             break
-        except (urllib.error.URLError, ConnectionError):
+        # A server still starting refuses the connection, or on a busy machine accepts it
+        # and answers late (TimeoutError): both mean "not yet", until the deadline.
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
             if time.monotonic() > deadline or process.poll() is not None:
                 process.kill()
                 pytest.fail(f"gunicorn did not start: {process.stderr.read()[-2000:]}")

@@ -3,7 +3,9 @@
 The app runs under gunicorn (several worker processes) on loopback, against a database of
 its own: a SQLite file by default, a fresh PostgreSQL database when DATABASE_URL points at
 PostgreSQL (as in CI). Every change goes through the real view with its session and CSRF
-token; afterwards each rating must hold the change with the highest sequence number.
+token, as one page's overlapping saves (one client, one count). A change answered 200 was
+stored; one overtaken by a later change of the page is answered 409 and never "Saved".
+Afterwards each rating must hold the change with the highest sequence number answered 200.
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ def test_eight_threads_of_autosaves_lose_nothing(server):
     sequence = itertools.count(1)
     lock = threading.Lock()
     accepted: dict[int, tuple[int, int]] = {}  # competence -> (seq, level) of the latest 200
+    overtaken: dict[int, int] = {}  # competence -> highest seq answered 409
     failures: list[str] = []
 
     def worker(number: int) -> None:
@@ -68,7 +71,9 @@ def test_eight_threads_of_autosaves_lose_nothing(server):
             level = (number + i) % 5
             with lock:
                 seq = next(sequence)
-            body = urllib.parse.urlencode({f"c-{competence}": level, "seq": seq}).encode()
+            body = urllib.parse.urlencode(
+                {f"c-{competence}": level, "client": "racer-page", "seq": seq}
+            ).encode()
             request = urllib.request.Request(
                 url, data=body, headers={"HX-Request": "true", "X-CSRFToken": token}
             )
@@ -77,6 +82,10 @@ def test_eight_threads_of_autosaves_lose_nothing(server):
                     status = response.status
             except urllib.error.HTTPError as error:
                 status = error.code
+            if status == 409:
+                with lock:
+                    overtaken[competence] = max(seq, overtaken.get(competence, 0))
+                continue
             if status != 200:
                 failures.append(f"thread {number}, change {i}: HTTP {status}")
                 continue
@@ -97,3 +106,5 @@ def test_eight_threads_of_autosaves_lose_nothing(server):
     stored = {competence: (seq, level) for competence, level, seq in rows}
     assert stored == accepted
     assert len(stored) == len(competences)
+    # A change is only refused when a later one of the same page had been stored.
+    assert all(seq < accepted[competence][0] for competence, seq in overtaken.items())

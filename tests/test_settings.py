@@ -7,6 +7,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 
 SETTINGS = Path(__file__).resolve().parents[1] / "config" / "settings.py"
 
@@ -60,3 +61,16 @@ def test_production_reads_hosts_and_turns_on_secure_cookies(monkeypatch):
     assert settings.ALLOWED_HOSTS == ["gapwise.example.com", "a.b"]
     assert settings.SESSION_COOKIE_SECURE and settings.CSRF_COOKIE_SECURE
     assert settings.SECURE_HSTS_SECONDS >= 31536000
+
+
+@pytest.mark.parametrize("name", ["DEBUG", "HTTPS", "SECURE_SSL_REDIRECT"])
+def test_a_yes_no_variable_that_is_neither_stops_start_up_naming_it(monkeypatch, name):
+    with pytest.raises(ImproperlyConfigured, match=rf"{name}='flase': use 1 or 0"):
+        load_settings(monkeypatch, **{"SECRET_KEY": "x" * 50, "HTTPS": "1", name: "flase"})
+
+
+@pytest.mark.parametrize(("value", "debug"), [("0", False), ("no", False), ("TRUE", True)])
+def test_a_yes_no_variable_reads_the_usual_spellings(monkeypatch, value, debug):
+    settings = load_settings(monkeypatch, DEBUG=value, SECRET_KEY="x" * 50)
+
+    assert settings.DEBUG is debug

@@ -55,7 +55,7 @@ class Technician(HttpUser):
         seq = next(self.seq)
         with self.client.post(
             self.rate_url,
-            {f"c-{competence}": level, "seq": seq},
+            {f"c-{competence}": level, "client": self.username, "seq": seq},
             headers={"HX-Request": "true", "X-CSRFToken": self.token},
             name="autosave",
             catch_response=True,

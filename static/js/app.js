@@ -1,10 +1,17 @@
 // Autosave on the rating page: each change of a competence posts through htmx (see
 // assessment_rate.html). This adds what htmx cannot say by itself, without inline script:
-// a sequence number so the server keeps the latest of overlapping saves, and a visible
-// "Saving…" / "Not saved" state. The choice itself stays on screen whatever happens.
+// - the page's own name and count of its saves (`client`, `seq`), so the server keeps the
+//   latest of this page's overlapping saves whatever the clocks of other devices say;
+// - a visible "Saving…" / "Not saved" state; the choice itself stays on screen;
+// - when the session ended, the choices made since are kept in this tab's session
+//   storage, and after signing in again the page offers to save them.
 "use strict";
 
+const client = Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) =>
+  b.toString(16).padStart(2, "0"),
+).join("");
 let lastSeq = 0;
+const unsavedKey = `gapwise-unsaved:${location.pathname}`;
 
 function statusFor(elt) {
   const fieldset = elt.closest("[data-autosave]");
@@ -17,9 +24,43 @@ function show(status, text, state) {
   status.classList.add(state);
 }
 
+function unsaved() {
+  try {
+    return JSON.parse(sessionStorage.getItem(unsavedKey)) || {};
+  } catch {
+    return {};
+  }
+}
+
+function keepUnsaved(fieldset) {
+  const kept = unsaved();
+  kept[fieldset.id] = Array.from(fieldset.elements, (control) =>
+    control.type === "radio" ? [control.name, control.value, control.checked] : [control.name, control.value],
+  );
+  sessionStorage.setItem(unsavedKey, JSON.stringify(kept));
+}
+
+function forgetUnsaved(fieldset) {
+  const kept = unsaved();
+  if (!(fieldset.id in kept)) return;
+  delete kept[fieldset.id];
+  if (Object.keys(kept).length) sessionStorage.setItem(unsavedKey, JSON.stringify(kept));
+  else sessionStorage.removeItem(unsavedKey);
+}
+
+function signedOut(status, fieldset) {
+  keepUnsaved(fieldset);
+  const link = document.createElement("a");
+  link.href = `${document.body.dataset.loginUrl}?next=${encodeURIComponent(location.pathname)}`;
+  link.textContent = "sign in again";
+  show(status, "Not saved: you were signed out — ", "failed");
+  status.append(link);
+}
+
 document.addEventListener("htmx:configRequest", (event) => {
   if (!event.detail.elt.closest("[data-autosave]")) return;
-  lastSeq = Math.max(Date.now(), lastSeq + 1);
+  lastSeq += 1;
+  event.detail.parameters.client = client;
   event.detail.parameters.seq = String(lastSeq);
 });
 
@@ -28,10 +69,19 @@ document.addEventListener("htmx:beforeRequest", (event) => {
   if (status) show(status, "Saving…", "saving");
 });
 
+document.addEventListener("htmx:afterRequest", (event) => {
+  const fieldset = event.detail.elt.closest("[data-autosave]");
+  if (fieldset && event.detail.successful) forgetUnsaved(fieldset);
+});
+
 document.addEventListener("htmx:responseError", (event) => {
   const status = statusFor(event.detail.elt);
   if (!status) return;
   const xhr = event.detail.xhr;
+  if (xhr.status === 401) {
+    signedOut(status, event.detail.elt.closest("[data-autosave]"));
+    return;
+  }
   const plain = (xhr.getResponseHeader("Content-Type") || "").startsWith("text/plain");
   const reason = plain ? xhr.responseText.slice(0, 200) : `the server answered ${xhr.status}`;
   show(status, `Not saved: ${reason}`, "failed");
@@ -40,4 +90,36 @@ document.addEventListener("htmx:responseError", (event) => {
 document.addEventListener("htmx:sendError", (event) => {
   const status = statusFor(event.detail.elt);
   if (status) show(status, "Not saved: no connection. Change it again, or use Save ratings.", "failed");
+});
+
+// Back on the page after signing in again: put the unsaved choices back on screen and
+// offer to save them.
+document.addEventListener("DOMContentLoaded", () => {
+  const notice = document.getElementById("unsaved-notice");
+  if (!notice) return;
+  const fieldsets = [];
+  for (const [id, controls] of Object.entries(unsaved())) {
+    const fieldset = document.getElementById(id);
+    if (!fieldset || !fieldset.matches("[data-autosave]")) continue;
+    for (const [name, value, checked] of controls) {
+      for (const control of fieldset.elements) {
+        if (control.name !== name) continue;
+        if (control.type === "radio") {
+          if (control.value === value) control.checked = checked;
+        } else {
+          control.value = value;
+        }
+      }
+    }
+    show(fieldset.querySelector(".save-status"), "Not saved yet", "failed");
+    fieldsets.push(fieldset);
+  }
+  if (!fieldsets.length) return;
+  notice.querySelector("[data-count]").textContent =
+    fieldsets.length === 1 ? "1 choice" : `${fieldsets.length} choices`;
+  notice.hidden = false;
+  notice.querySelector("button").addEventListener("click", () => {
+    for (const fieldset of fieldsets) htmx.trigger(fieldset, "change");
+    notice.hidden = true;
+  });
 });

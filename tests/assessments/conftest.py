@@ -62,11 +62,11 @@ def make_profile(db) -> Callable[[int], Occupation]:
     return make_profile
 
 
-def rate(assessment: Assessment, levels: dict[int, int | None], seq: int = 1) -> None:
+def rate(assessment: Assessment, levels: dict[int, int | None]) -> None:
     """Save answers straight through the service: competence id -> level (None: don't know)."""
     ratings_save(
         assessment=assessment,
-        answers=[Answer(cid, True, level, "", "", seq) for cid, level in levels.items()],
+        answers=[Answer(cid, True, level, "", "") for cid, level in levels.items()],
     )
 
 

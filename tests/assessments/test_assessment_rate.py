@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from django.db import connection
@@ -23,6 +24,11 @@ def competences(assessment) -> list[int]:
             "competence_id", flat=True
         )
     )
+
+
+def page(seq: str, client: str = "page-a") -> dict[str, str]:
+    """What an autosave of one rating page adds to its fields: the page's name and count."""
+    return {"client": client, "seq": seq}
 
 
 def stored(assessment) -> dict[int, tuple]:
@@ -82,7 +88,7 @@ def test_an_autosave_stores_one_rating_and_answers_with_its_status(alice_client,
 
     response = alice_client.post(
         url("assessment-rate", draft),
-        {f"c-{competence}": "2", f"c-{competence}-confidence": "high", "seq": "10"},
+        {f"c-{competence}": "2", f"c-{competence}-confidence": "high", **page("10")},
         headers={"HX-Request": "true"},
     )
 
@@ -95,7 +101,7 @@ def test_an_autosave_stores_one_rating_and_answers_with_its_status(alice_client,
 
 def test_a_replayed_autosave_changes_nothing(alice_client, draft):
     competence = competences(draft)[0]
-    data = {f"c-{competence}": "4", "seq": "10"}
+    data = {f"c-{competence}": "4", **page("10")}
     for _ in range(3):
         response = alice_client.post(
             url("assessment-rate", draft), data, headers={"HX-Request": "true"}
@@ -109,10 +115,79 @@ def test_a_replayed_autosave_changes_nothing(alice_client, draft):
 def test_an_older_save_arriving_late_does_not_overwrite_a_newer_one(alice_client, draft):
     competence = competences(draft)[0]
     save = url("assessment-rate", draft)
-    alice_client.post(save, {f"c-{competence}": "3", "seq": "200"}, headers={"HX-Request": "true"})
-    alice_client.post(save, {f"c-{competence}": "1", "seq": "100"}, headers={"HX-Request": "true"})
+    alice_client.post(save, {f"c-{competence}": "3", **page("200")}, headers={"HX-Request": "true"})
+    late = alice_client.post(
+        save, {f"c-{competence}": "1", **page("100")}, headers={"HX-Request": "true"}
+    )
 
     assert stored(draft)[competence] == (True, 3, "", "")
+    assert late.status_code == 409
+    assert "Saved" not in late.content.decode()
+    assert "a later change to this competence was saved first" in late.content.decode()
+
+
+def test_a_save_from_a_clock_five_minutes_ahead_does_not_block_other_devices(alice_client, draft):
+    """The red-team case: seq was the client's clock, so one fast clock froze a rating."""
+    competence = competences(draft)[0]
+    save = url("assessment-rate", draft)
+    htmx = {"HX-Request": "true"}
+    now_ms = int(time.time() * 1000)
+    ahead = alice_client.post(
+        save, {f"c-{competence}": "4", **page(str(now_ms + 300_000), "laptop")}, headers=htmx
+    )
+    assert ahead.status_code == 200 and stored(draft)[competence][1] == 4
+
+    phone = alice_client.post(
+        save, {f"c-{competence}": "2", **page(str(now_ms), "phone")}, headers=htmx
+    )
+    assert phone.status_code == 200 and "Saved" in phone.content.decode()
+    assert stored(draft)[competence][1] == 2
+
+    first_of_a_new_tab = alice_client.post(
+        save, {f"c-{competence}": "1", **page("1", "new-tab")}, headers=htmx
+    )
+    assert first_of_a_new_tab.status_code == 200
+    assert stored(draft)[competence][1] == 1
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_a_field_name_with_a_trailing_newline_is_refused(alice_client, draft, htmx):
+    """`c-1\n=2` once passed as c-1 and blanked the confidence and evidence."""
+    cid = competences(draft)[0]
+    alice_client.post(
+        url("assessment-rate", draft),
+        {f"c-{cid}": "1", f"c-{cid}-confidence": "high", f"c-{cid}-evidence": "ticket 7"},
+    )
+    headers = {"HX-Request": "true"} if htmx else {}
+
+    response = alice_client.post(
+        url("assessment-rate", draft),
+        f"c-{cid}%0A=2",
+        content_type="application/x-www-form-urlencoded",
+        headers=headers,
+    )
+
+    assert response.status_code == 400
+    assert "a field it does not have" in response.content.decode()
+    assert stored(draft)[cid] == (True, 1, "high", "ticket 7")
+
+
+def test_the_plain_form_post_is_stored_whatever_an_autosave_said_before(alice_client, draft):
+    competence = competences(draft)[0]
+    save = url("assessment-rate", draft)
+    alice_client.post(
+        save, {f"c-{competence}": "4", **page("9" * 15, "laptop")}, headers={"HX-Request": "true"}
+    )
+
+    response = alice_client.post(save, {f"c-{competence}": "0"}, follow=True)
+
+    assert "Saved. 1 of 80 rated." in response.content.decode()
+    assert stored(draft)[competence][1] == 0
+    # The laptop's page goes on counting from where it was; its next save applies.
+    after = alice_client.post(
+        save, {f"c-{competence}": "3", **page("1", "laptop")}, headers={"HX-Request": "true"}
+    )
+    assert after.status_code == 200 and stored(draft)[competence][1] == 3
 
 
 def test_a_note_without_a_level_keeps_the_level(alice_client, draft):
@@ -121,7 +196,7 @@ def test_a_note_without_a_level_keeps_the_level(alice_client, draft):
 
     alice_client.post(
         url("assessment-rate", draft),
-        {f"c-{competence}-evidence": "  Ran the <b>VPN</b> rollout  ", "seq": "99"},
+        {f"c-{competence}-evidence": "  Ran the <b>VPN</b> rollout  ", **page("99")},
         headers={"HX-Request": "true"},
     )
 
@@ -135,7 +210,7 @@ def test_a_note_before_any_level_is_kept_but_not_counted_as_rated(alice_client, 
 
     response = alice_client.post(
         url("assessment-rate", draft),
-        {f"c-{competence}-confidence": "low", "seq": "5"},
+        {f"c-{competence}-confidence": "low", **page("5")},
         headers={"HX-Request": "true"},
     )
 
@@ -182,6 +257,9 @@ def test_save_and_review_goes_to_the_submit_page(alice_client, draft):
         ("c-{cid}-confidence", "total", "is not a confidence"),
         ("c-{cid}-evidence", "x" * 501, "under 500 characters"),
         ("seq", "soon", "Bad sequence number"),
+        ("seq", "1" * 16, "Bad sequence number"),
+        ("client", "a b", "Bad client name"),
+        ("client", "", "Bad client name"),
     ],
 )
 @pytest.mark.parametrize("htmx", [False, True])
@@ -191,7 +269,7 @@ def test_tampered_input_is_refused_and_writes_nothing(
     cid = competences(draft)[0]
     other = make_profile(3).requirements.first().competence_id
     rate(draft, {cid: 1})
-    data = {f"c-{cid}": "2", field.format(cid=cid, other=other): value}
+    data = {f"c-{cid}": "2", **page("7"), field.format(cid=cid, other=other): value}
     headers = {"HX-Request": "true"} if htmx else {}
 
     response = alice_client.post(url("assessment-rate", draft), data, headers=headers)

@@ -9,8 +9,6 @@ import pytest
 from taxonomy.crosswalk import Pair, read_pairs
 from taxonomy.tabular import DataError
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
-
 ISCO_TO_SOC = "ISCO-08 Code,ISCO-08 Title EN,part,2010 SOC Code,2010 SOC Title,Comment 8/17/11\n"
 SOC_TO_ISCO = (
     "2010 SOC Code,2010 SOC Title,part,ISCO-08 Code,ISCO-08 Title EN,Comment 8/17/11,ISCO-main\n"
@@ -148,20 +146,13 @@ def test_it_rejects_an_empty_file(tmp_path: Path) -> None:
         read_pairs(_write(tmp_path, "empty.csv", ""))
 
 
-def _crosswalks() -> Path:
-    directory = SHARED / "crosswalks"
-    if not directory.is_dir():
-        pytest.skip(f"the reference data folder {SHARED} is not beside this checkout")
-    return directory
-
-
 def _raw(path: Path) -> list[dict[str, str]]:
     with path.open(newline="", encoding="utf-8-sig") as file:
         return list(csv.DictReader(file))
 
 
-def test_it_reads_the_real_bls_tables() -> None:
-    directory = _crosswalks()
+def test_it_reads_the_real_bls_tables(shared_data: Path) -> None:
+    directory = shared_data / "crosswalks"
     raw = _raw(directory / "isco08_to_soc2010.csv")
 
     kind, pairs = read_pairs(directory / "isco08_to_soc2010.csv")
@@ -181,8 +172,8 @@ def test_it_reads_the_real_bls_tables() -> None:
     assert read_pairs(directory / "soc2010_to_isco08.csv")[1] == pairs
 
 
-def test_it_reads_the_real_onet_tables() -> None:
-    directory = _crosswalks()
+def test_it_reads_the_real_onet_tables(shared_data: Path) -> None:
+    directory = shared_data / "crosswalks"
 
     raw = _raw(directory / "2010_to_2019_Crosswalk.csv")
     kind, pairs = read_pairs(directory / "2010_to_2019_Crosswalk.csv")

@@ -11,8 +11,6 @@ import pytest
 from taxonomy import esco
 from taxonomy.tabular import DataError
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
-
 OCC = "http://data.europa.eu/esco/occupation/"
 SKILL = "http://data.europa.eu/esco/skill/"
 GROUP = "http://data.europa.eu/esco/isco/C"
@@ -217,14 +215,8 @@ def test_it_tells_the_release_from_the_paths(paths: list[str], release: str | No
     assert esco.release_from_paths([Path(p) for p in paths]) == release
 
 
-def _shared() -> Path:
-    if not SHARED.is_dir():
-        pytest.skip(f"the reference data folder {SHARED} is not beside this checkout")
-    return SHARED
-
-
-def test_it_reads_the_real_esco_v1_1_1_export() -> None:
-    dataset = esco.read_dataset(sorted((_shared() / "esco-v1.1.1").glob("*.zip")))
+def test_it_reads_the_real_esco_v1_1_1_export(shared_data: Path) -> None:
+    dataset = esco.read_dataset(sorted((shared_data / "esco-v1.1.1").glob("*.zip")))
 
     assert dataset.release == "ESCO v1.1.1"
     assert len(dataset.occupations) == 3_007

@@ -15,7 +15,6 @@ from taxonomy import onet
 from taxonomy.onet import Element, Line, Occupation, profile_line
 from taxonomy.tabular import DataError
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 TWO_CODES = ["15-1231.00", "15-1232.00"]
 
 
@@ -402,11 +401,8 @@ def test_it_rejects_a_database_without_knowledge(tmp_path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def onet_dir() -> Path:
-    directory = SHARED / "onet-29.3"
-    if not directory.is_dir():
-        pytest.skip(f"the reference data folder {SHARED} is not beside this checkout")
-    return directory
+def onet_dir(shared_data: Path) -> Path:
+    return shared_data / "onet-29.3"
 
 
 @pytest.fixture(scope="module")

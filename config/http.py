@@ -1,0 +1,47 @@
+"""Request and response helpers every app shares."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import resolve_url
+from django.utils.http import urlencode
+
+
+def htmx_signed_out_middleware(
+    get_response: Callable[[HttpRequest], HttpResponse],
+) -> Callable[[HttpRequest], HttpResponse]:
+    """An htmx request whose session has ended gets an answer htmx can act on, instead
+    of the redirect to the sign-in page, which htmx would follow and swap into the page
+    (a sign-in form inside a competence, and an autosave that seems to have worked).
+
+    A read (GET) takes the whole page to the sign-in page, to come back afterwards. A
+    write answers 401 in plain text: the page keeps what was chosen and says it was not
+    saved (static/js/app.js).
+    """
+    login_path = urlsplit(resolve_url(settings.LOGIN_URL)).path
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        response = get_response(request)
+        if not (
+            getattr(request, "htmx", False)
+            and response.status_code == 302
+            and urlsplit(response["Location"]).path == login_path
+            and not request.user.is_authenticated
+        ):
+            return response
+        if request.method == "GET":
+            answer = HttpResponse(status=401)
+            next_url = request.htmx.current_url_abs_path or request.get_full_path()
+            answer["HX-Redirect"] = f"{login_path}?{urlencode({'next': next_url})}"
+            return answer
+        return HttpResponse(
+            "you were signed out. Sign in again.",
+            status=401,
+            content_type="text/plain; charset=utf-8",
+        )
+
+    return middleware
