@@ -60,13 +60,10 @@ class CompetenceAdmin(FastListMixin, SimpleHistoryAdmin):
     search_fields = ("title", "alt_labels", "uri")
 
 
-class RequirementFormSet(BaseInlineFormSet):
+class RequirementInline(admin.TabularInline):
     """Existing profile lines: the competence is shown, not re-chosen."""
 
-
-class RequirementInline(admin.TabularInline):
     model = Requirement
-    formset = RequirementFormSet
     fields = ("competence_title", "competence_kind", "relation", "target_level", "weight")
     readonly_fields = ("competence_title", "competence_kind")
     extra = 0

@@ -6,11 +6,13 @@ ESCO v1.1.1 line from an O*NET 29.3 one or from a hand edit (release empty).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import NamedTuple
 
 from django.db import models
 from django.db.models import Count, Q
+from django.db.models.functions import Left
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
@@ -159,13 +161,13 @@ class Occupation(models.Model):
         their own code; at most four queries whatever the size of the tables.
         """
         S = CrosswalkPair.Scheme
-        pairs = CrosswalkPair.objects.all()
+        pairs = CrosswalkPair.objects
         codes: list[CrosswalkCode] = []
         soc2010: list[str] = []
         if self.source == self.Source.ONET:
-            for p in pairs.filter(target_scheme=S.ONET2019, target_code=self.code):
+            for p in pairs.onet2019_to_soc2010([self.code]):
                 codes.append(CrosswalkCode(S.ONET2010, p.source_code, p.source_title, p.partial))
-                soc2010.append(p.source_code[:7])
+                soc2010.append(p.soc2010)
             for p in pairs.filter(source_scheme=S.ONET2019, source_code=self.code):
                 codes.append(
                     CrosswalkCode(p.target_scheme, p.target_code, p.target_title, p.partial)
@@ -173,19 +175,14 @@ class Occupation(models.Model):
         elif self.source == self.Source.SOC:
             soc2010.append(self.code)
         elif self.group_id and len(self.group.code) == 4:
-            for p in pairs.filter(source_scheme=S.ISCO08, source_code=self.group.code):
+            for p in pairs.isco_to_soc2010([self.group.code]):
                 codes.append(CrosswalkCode(S.SOC2010, p.target_code, p.target_title, p.partial))
                 soc2010.append(p.target_code)
         if soc2010 and self.source != self.Source.ONET:
-            starts = Q()
-            for code in soc2010:
-                starts |= Q(source_code__startswith=code + ".")
-            for p in pairs.filter(starts, source_scheme=S.ONET2010):
+            for p in pairs.soc2010_to_onet2019(soc2010):
                 codes.append(CrosswalkCode(S.ONET2019, p.target_code, p.target_title, p.partial))
         if soc2010 and self.source != self.Source.ESCO and self.source != self.Source.LOCAL:
-            for p in pairs.filter(
-                source_scheme=S.ISCO08, target_scheme=S.SOC2010, target_code__in=soc2010
-            ):
+            for p in pairs.soc2010_to_isco(soc2010):
                 codes.append(CrosswalkCode(S.ISCO08, p.source_code, p.source_title, p.partial))
         unique = {(c.scheme, c.code): c for c in codes}
         return sorted(unique.values(), key=lambda c: (c.scheme, c.code))
@@ -196,6 +193,42 @@ class CrosswalkCode(NamedTuple):
     code: str
     title: str
     partial: bool
+
+
+class CrosswalkPairQuerySet(models.QuerySet):
+    """The links of the one chain the crosswalks make, ISCO-08 <-> SOC 2010 <-> O*NET-SOC
+    2010 <-> O*NET-SOC 2019: every walk along it (an occupation's codes, placing O*NET
+    occupations in ISCO) goes through these. An O*NET-SOC code is its SOC code plus a
+    two-digit suffix (15-1151.00 is in SOC 15-1151).
+    """
+
+    def isco_to_soc2010(self, isco_codes: Iterable[str]) -> CrosswalkPairQuerySet:
+        S = CrosswalkPair.Scheme
+        return self.filter(
+            source_scheme=S.ISCO08, target_scheme=S.SOC2010, source_code__in=list(isco_codes)
+        )
+
+    def soc2010_to_isco(self, soc_codes: Iterable[str] | None = None) -> CrosswalkPairQuerySet:
+        """ISCO-08 -> SOC 2010 pairs read backwards: source_code is the ISCO code."""
+        S = CrosswalkPair.Scheme
+        pairs = self.filter(source_scheme=S.ISCO08, target_scheme=S.SOC2010)
+        return pairs if soc_codes is None else pairs.filter(target_code__in=list(soc_codes))
+
+    def soc2010_to_onet2019(self, soc_codes: Iterable[str]) -> CrosswalkPairQuerySet:
+        S = CrosswalkPair.Scheme
+        starts = Q()
+        for code in soc_codes:
+            starts |= Q(source_code__startswith=code + ".")
+        return self.filter(starts, source_scheme=S.ONET2010, target_scheme=S.ONET2019)
+
+    def onet2019_to_soc2010(self, onet_codes: Iterable[str] | None = None) -> CrosswalkPairQuerySet:
+        """O*NET-SOC 2010 -> 2019 pairs read backwards, each with `soc2010`: the SOC 2010
+        code of its O*NET-SOC 2010 source."""
+        S = CrosswalkPair.Scheme
+        pairs = self.filter(source_scheme=S.ONET2010, target_scheme=S.ONET2019).annotate(
+            soc2010=Left("source_code", 7)
+        )
+        return pairs if onet_codes is None else pairs.filter(target_code__in=list(onet_codes))
 
 
 class CrosswalkPair(models.Model):
@@ -216,6 +249,8 @@ class CrosswalkPair(models.Model):
     target_title = models.CharField(max_length=255)
     partial = models.BooleanField(default=False, help_text="Only part of the source maps here.")
     release = models.ForeignKey(Release, null=True, blank=True, on_delete=models.SET_NULL)
+
+    objects = CrosswalkPairQuerySet.as_manager()
 
     class Meta:
         ordering = ["source_scheme", "source_code", "target_code"]

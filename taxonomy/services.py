@@ -18,6 +18,8 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 from django.db import connection, models, transaction
+from django.db.models import NOT_PROVIDED
+from django.utils import timezone
 
 from taxonomy import crosswalk, esco, onet, profiles
 from taxonomy.models import (
@@ -132,14 +134,18 @@ def _sync(
         return counts, existing
     fields = list(next(iter(wanted.values())))
     current = _current(model, fields, [existing[k] for k in wanted if k in existing])
-    # A plain INSERT must name every column: the others get their model defaults.
+    # A plain INSERT names every column but those the database fills itself (a db_default
+    # without a Python default): the others get their model defaults.
     given = {*names, *fields}
     others = [
         f
         for f in model._meta.concrete_fields
-        if not f.primary_key and f.name not in given and f.attname not in given
+        if not f.primary_key
+        and f.name not in given
+        and f.attname not in given
+        and (f.has_default() or f.db_default is NOT_PROVIDED)
     ]
-    defaults = tuple(f.get_default() for f in others)
+    defaults = tuple(_default(f) for f in others)
     to_create, to_update = [], []
     for k, values in wanted.items():
         row = tuple(values[name] for name in fields)
@@ -204,9 +210,7 @@ def _execute_many(
     # would cost more than the writes. Other columns (decimals) hold few distinct
     # values, each prepared once.
     prepare = [
-        None
-        if field.get_internal_type() in PLAIN_FIELDS
-        else functools.cache(functools.partial(field.get_db_prep_save, connection=connection))
+        None if field.get_internal_type() in PLAIN_FIELDS else _preparer(field)
         for field in model_fields
     ]
     with connection.cursor() as cursor:
@@ -221,6 +225,28 @@ def _execute_many(
                     for row in rows[start : start + BATCH * 10]
                 ],
             )
+
+
+def _default(field: models.Field) -> Any:
+    """What a new row holds in a column the caller did not give, as a model save does."""
+    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        return timezone.now()
+    return field.get_default()
+
+
+def _preparer(field: models.Field) -> Callable[[Any], Any]:
+    """The field's own preparation of a value for the database, remembered per value;
+    a value that cannot be remembered (a dict for a JSONField) is prepared each time."""
+    prepare = functools.partial(field.get_db_prep_save, connection=connection)
+    remembered = functools.cache(prepare)
+
+    def prepared(value: Any) -> Any:
+        try:
+            return remembered(value)
+        except TypeError:  # unhashable
+            return prepare(value)
+
+    return prepared
 
 
 def _release(name: str, source: str) -> Release:
@@ -461,7 +487,6 @@ def occupations_link_isco() -> int:
     O*NET-SOC 2019 -> O*NET-SOC 2010 -> SOC 2010 -> ISCO-08, preferring a full match
     over a partial one. Occupations an admin already placed are left alone.
     """
-    S = CrosswalkPair.Scheme
     unplaced = list(
         Occupation.objects.filter(
             group__isnull=True, source__in=[Occupation.Source.ONET, Occupation.Source.SOC]
@@ -470,14 +495,14 @@ def occupations_link_isco() -> int:
     if not unplaced:
         return 0
     onet_to_2010: dict[str, list[str]] = defaultdict(list)
-    for source_code, target_code in CrosswalkPair.objects.filter(
-        source_scheme=S.ONET2010, target_scheme=S.ONET2019
-    ).values_list("source_code", "target_code"):
-        onet_to_2010[target_code].append(source_code[:7])
+    for onet_code, soc in CrosswalkPair.objects.onet2019_to_soc2010().values_list(
+        "target_code", "soc2010"
+    ):
+        onet_to_2010[onet_code].append(soc)
     soc_to_isco: dict[str, list[tuple[bool, str]]] = defaultdict(list)
-    for isco, soc, partial in CrosswalkPair.objects.filter(
-        source_scheme=S.ISCO08, target_scheme=S.SOC2010
-    ).values_list("source_code", "target_code", "partial"):
+    for isco, soc, partial in CrosswalkPair.objects.soc2010_to_isco().values_list(
+        "source_code", "target_code", "partial"
+    ):
         soc_to_isco[soc].append((partial, isco))
     groups = dict(OccupationGroup.objects.filter(level=4).values_list("code", "pk"))
     placed = []
