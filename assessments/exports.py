@@ -61,7 +61,7 @@ def team_export(team: Team, fmt: str) -> tuple[bytes, int]:
     ratings = rating_dataset(memberships)
     if fmt == "csv":
         return ratings.export("csv").encode("utf-8-sig"), len(ratings)
-    top_level = ProficiencyScale.current().max_level
+    top_level = ProficiencyScale.current().top_level
     sheets = [table_dataset(MemberTable(memberships, team_pk=team.pk, order_by=()), "Members")]
     for occupation in team.occupations():
         assessed = [m.latest_id for m in memberships if m.assessed_id == occupation.pk]

@@ -35,7 +35,13 @@ from assessments.services import (
 from assessments.tables import CompetenceFilter, CompetenceTable, MemberFilter, MemberTable
 from assessments.tasks import team_export_build
 from taxonomy.exports import neutralise
-from taxonomy.models import Competence, Occupation, ProficiencyLevel, ProficiencyScale, Requirement
+from taxonomy.models import (
+    Competence,
+    Occupation,
+    ProficiencyLevel,
+    ProficiencyScale,
+    Requirement,
+)
 from taxonomy.views import HtmxHttpRequest
 
 KIND_LABELS = dict(Competence.Kind.choices)
@@ -84,10 +90,6 @@ def _get_member_assessment(team: Team, pk: int, manager) -> Assessment:
         .select_related("user", "occupation", "reviewed_by"),
         pk=pk,
     )
-
-
-def _levels() -> list[ProficiencyLevel]:
-    return list(ProficiencyLevel.objects.filter(scale=ProficiencyScale.objects.order_by("id")[:1]))
 
 
 def _requirements(assessment: Assessment) -> QuerySet[Requirement]:
@@ -210,7 +212,7 @@ def assessment_rate(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         return _save_ratings(request, assessment, requirements)
     ratings = {r.competence_id: r for r in assessment.ratings.all()}
     answered = {cid for cid, r in ratings.items() if r.answered}
-    levels = _levels()
+    levels = ProficiencyScale.current().ordered_levels
     return render(
         request,
         "assessments/assessment_rate.html",
@@ -227,7 +229,7 @@ def assessment_rate(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def _save_ratings(
     request: HtmxHttpRequest, assessment: Assessment, requirements: list[Requirement]
 ) -> HttpResponse:
-    levels = {level.value for level in _levels()}
+    levels = {level.value for level in ProficiencyScale.current().ordered_levels}
     profile = {r.competence_id for r in requirements}
     try:
         answers = read_answers(request.POST, profile=profile, levels=levels)
@@ -292,7 +294,7 @@ def assessment_submit_view(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         if r.relation == Requirement.Relation.ESSENTIAL and r.competence_id not in answered
     ]
     chosen = {ratings[cid].level for cid in answered}
-    names = {level.value: level.name for level in _levels()}
+    names = ProficiencyScale.current().level_names
     return render(
         request,
         "assessments/assessment_submit.html",
@@ -314,9 +316,8 @@ def assessment_report(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     requirements = list(_requirements(assessment)) if assessment.is_draft else []
     ratings = _ratings(assessment)
     lines = assessment.lines(requirements, ratings)
-    levels = _levels()
-    level_names = {level.value: level.name for level in levels}
-    max_level = max(level_names, default=4)
+    scale = ProficiencyScale.current()
+    level_names = scale.level_names
 
     gaps = scoring.ordered_gaps(lines)
     resources = _resources_by_competence([line.key for line in gaps])
@@ -339,7 +340,7 @@ def assessment_report(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             ("By kind", "Kind", _breakdown(lines, "kind", KIND_LABELS)),
             ("By reuse level", "Reuse level", _breakdown(lines, "reuse_level", REUSE_LABELS)),
         ],
-        "chart": charts.bars(groups, max_level=max_level),
+        "chart": charts.bars(groups, max_level=scale.top_level),
         "groups": groups,
         "level_names": level_names,
         "matches": _career_matches(request, assessment),
@@ -500,12 +501,13 @@ def team_report(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             members_keep=_other_params(request, member_filter, "m-page"),
         )
     if wanted & {"competences", "heatmap"}:
-        levels = _levels()
+        scale = ProficiencyScale.current()
+        levels = scale.ordered_levels
         assessed = team.assessed_members(occupation)
         context["assessed"] = len(assessed)
     if "competences" in wanted:
         ids = [m["latest_id"] for m in assessed]
-        summary = Team.competence_summary(occupation, ids, top_level=levels[-1].value)
+        summary = Team.competence_summary(occupation, ids, top_level=scale.top_level)
         competence_filter = CompetenceFilter(request.GET, queryset=summary)
         if competence_filter.errors:
             return _refuse(_filter_errors(competence_filter), status=400)
@@ -683,7 +685,7 @@ def team_review(request: HtmxHttpRequest, pk: int, assessment_pk: int) -> HttpRe
         .select_related("competence")
         .order_by("relation", "competence__title")  # essential sorts before optional
     )
-    levels = _levels()
+    levels = ProficiencyScale.current().ordered_levels
     if request.method == "POST":
         try:
             validations = read_validations(

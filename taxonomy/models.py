@@ -11,9 +11,10 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from django.db import models
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Subquery
 from django.db.models.functions import Left
 from django.urls import reverse
+from django.utils.functional import cached_property
 from simple_history.models import HistoricalRecords
 
 
@@ -351,14 +352,31 @@ class ProficiencyScale(models.Model):
 
     @classmethod
     def current(cls) -> ProficiencyScale:
-        scale = cls.objects.order_by("id").first()
+        """The scale in use, with its levels read in the same query. Whatever needs the
+        scale, its levels or its top level asks this, and nothing else."""
+        first = cls.objects.order_by("id").values("pk")[:1]
+        levels = list(
+            ProficiencyLevel.objects.filter(scale=Subquery(first)).select_related("scale")
+        )
+        scale = levels[0].scale if levels else cls.objects.order_by("id").first()
         if scale is None:
             raise cls.DoesNotExist("No proficiency scale: run migrations.")
+        scale.__dict__["ordered_levels"] = levels  # what the cached property would read
         return scale
 
+    @cached_property
+    def ordered_levels(self) -> list[ProficiencyLevel]:
+        """The levels, lowest first."""
+        return list(self.levels.order_by("value"))
+
     @property
-    def max_level(self) -> int:
-        return max(level.value for level in self.levels.all())
+    def top_level(self) -> int:
+        """The highest level: "expert" on the default scale."""
+        return self.ordered_levels[-1].value if self.ordered_levels else 0
+
+    @property
+    def level_names(self) -> dict[int, str]:
+        return {level.value: level.name for level in self.ordered_levels}
 
     def default_target(self, relation: str) -> int:
         if relation == Requirement.Relation.ESSENTIAL:

@@ -21,8 +21,7 @@ class HtmxHttpRequest(HttpRequest):
 
 @require_GET
 def about(request: HttpRequest) -> HttpResponse:
-    scale = ProficiencyScale.objects.prefetch_related("levels").order_by("id").first()
-    return render(request, "taxonomy/about.html", {"scale": scale})
+    return render(request, "taxonomy/about.html", {"scale": ProficiencyScale.current()})
 
 
 @login_required
