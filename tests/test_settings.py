@@ -60,3 +60,16 @@ def test_production_reads_hosts_and_turns_on_secure_cookies(monkeypatch):
     assert settings.ALLOWED_HOSTS == ["gapwise.example.com", "a.b"]
     assert settings.SESSION_COOKIE_SECURE and settings.CSRF_COOKIE_SECURE
     assert settings.SECURE_HSTS_SECONDS >= 31536000
+
+
+def test_a_task_lease_spans_several_heartbeats(monkeypatch):
+    for name in ("TASK_HEARTBEAT_SECONDS", "TASK_LEASE_SECONDS"):
+        monkeypatch.delenv(name, raising=False)
+    settings = load_settings(monkeypatch)
+    assert (settings.TASK_HEARTBEAT_SECONDS, settings.TASK_LEASE_SECONDS) == (10, 60)
+
+    settings = load_settings(monkeypatch, TASK_HEARTBEAT_SECONDS="1", TASK_LEASE_SECONDS="3")
+    assert (settings.TASK_HEARTBEAT_SECONDS, settings.TASK_LEASE_SECONDS) == (1, 3)
+
+    with pytest.raises(RuntimeError, match="at least twice TASK_HEARTBEAT_SECONDS"):
+        load_settings(monkeypatch, TASK_HEARTBEAT_SECONDS="30", TASK_LEASE_SECONDS="45")
