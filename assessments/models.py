@@ -31,11 +31,14 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, Concat, Greatest, Lower
 from django.db.models.lookups import Exact
+from django.tasks import TaskResultStatus
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from simple_history.models import HistoricalRecords
 
 from assessments import scoring
+from config.tasks import task_statuses
 from taxonomy.models import Competence, Occupation, Requirement
 
 
@@ -482,7 +485,8 @@ class Membership(models.Model):
 
 
 EXPORT_KEEP = timedelta(days=7)
-# An export not ready after this long has failed (its worker was killed mid-way, say).
+# An export not ready after this long has failed: its task never started (no worker is
+# running) or hangs. One whose task failed, or whose worker died, shows as failed at once.
 EXPORT_PENDING = timedelta(hours=1)
 
 
@@ -494,6 +498,15 @@ class TeamExportQuerySet(models.QuerySet):
     def expired(self) -> TeamExportQuerySet:
         """Exports past EXPORT_KEEP whose file is still there."""
         return self.filter(requested_at__lt=timezone.now() - EXPORT_KEEP, content__isnull=False)
+
+    def with_task_status(self) -> list[TeamExport]:
+        """The exports, as a list, each with its task's status read for all at once (which
+        TeamExport.state needs), so a list of exports costs the same queries at any length."""
+        exports = list(self)
+        statuses = task_statuses(e.task_id for e in exports if not (e.finished_at or e.failed_at))
+        for export in exports:
+            export.task_status = statuses.get(export.task_id)
+        return exports
 
 
 class TeamExport(models.Model):
@@ -530,14 +543,28 @@ class TeamExport(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("assessments:team-export-detail", args=[self.team_id, self.pk])
 
+    @cached_property
+    def task_status(self) -> str | None:
+        """Its task's status, a task whose worker stopped responding counted as failed;
+        None once the task result is pruned. TeamExportQuerySet.with_task_status() reads
+        it for many exports at once."""
+        return task_statuses([self.task_id]).get(self.task_id)
+
     @property
     def state(self) -> str:
-        """ "ready", "failed" or "pending", as far as the export's own fields tell."""
+        """ "ready", "failed", "queued" or "running": what the list, the export's page and
+        the refusal to ask twice all go by."""
         if self.finished_at:
             return "ready"
         if self.failed_at or self.requested_at < timezone.now() - EXPORT_PENDING:
             return "failed"
-        return "pending"
+        if self.task_status == TaskResultStatus.READY:
+            return "queued"
+        # SUCCESSFUL too: the task finished after this row was read, so the next look
+        # finds the file (the task saves it before it returns).
+        if self.task_status in (TaskResultStatus.RUNNING, TaskResultStatus.SUCCESSFUL):
+            return "running"
+        return "failed"  # the task failed, its worker died, or its result is gone
 
     @property
     def expires_at(self):

@@ -12,8 +12,6 @@ from django.core.paginator import Paginator
 from django.db.models import Count, QuerySet
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
-from django.tasks import TaskResultStatus
-from django.tasks.exceptions import TaskResultDoesNotExist
 from django.utils.http import content_disposition_header
 from django.utils.text import get_valid_filename
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -33,7 +31,6 @@ from assessments.services import (
     team_export_request,
 )
 from assessments.tables import CompetenceFilter, CompetenceTable, MemberFilter, MemberTable
-from assessments.tasks import team_export_build
 from taxonomy.exports import neutralise
 from taxonomy.models import (
     Competence,
@@ -608,20 +605,6 @@ def _my_exports(request: HtmxHttpRequest, team: Team) -> QuerySet[TeamExport]:
     return team.exports.current().filter(requested_by=request.user)
 
 
-def _export_state(export: TeamExport) -> str:
-    """export.state with "pending" told apart by its task: "queued", "running", or
-    "failed" when the task ended without the export saying so (stopped by force)."""
-    if export.state != "pending":
-        return export.state
-    try:
-        status = team_export_build.get_result(export.task_id).status
-    except TaskResultDoesNotExist:  # pruned by prune_db_task_results
-        return "failed"
-    return {TaskResultStatus.READY: "queued", TaskResultStatus.RUNNING: "running"}.get(
-        status, "failed"
-    )
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def team_export_list(request: HtmxHttpRequest, pk: int) -> HttpResponse:
@@ -633,14 +616,14 @@ def team_export_list(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         if fmt not in TeamExport.Format.values:
             return _refuse("Choose a format: an Excel workbook or CSV.", status=400)
         latest = mine.filter(finished_at=None, failed_at=None).first()
-        if latest is not None and _export_state(latest) in ("queued", "running"):
+        if latest is not None and latest.state in ("queued", "running"):
             messages.info(request, "Your previous export is still being prepared.")
             return redirect(latest)
         return redirect(team_export_request(team=team, user=request.user, fmt=fmt))
     return render(
         request,
         "assessments/team_export_list.html",
-        {"team": team, "exports": list(mine), "formats": TeamExport.Format.choices},
+        {"team": team, "exports": mine.with_task_status(), "formats": TeamExport.Format.choices},
     )
 
 
@@ -652,7 +635,7 @@ def team_export_detail(request: HtmxHttpRequest, pk: int, export_pk: int) -> Htt
     screen readers do not hear the same status again."""
     team = _get_team_for_manager(request, pk)
     export = get_object_or_404(_my_exports(request, team).defer("content"), pk=export_pk)
-    state = _export_state(export)
+    state = export.state
     if request.htmx and request.GET.get("shown") == state:
         return HttpResponse(status=204)
     context = {"team": team, "export": export, "state": state}

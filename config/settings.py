@@ -33,6 +33,16 @@ def env_bool(name: str, default: bool) -> bool:
     return value in TRUE
 
 
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r}: a whole number is needed.") from None
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     value = os.environ.get(name)
     if value is None:
@@ -128,6 +138,13 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Imports and full team exports run as Django tasks, queued in the database (in the same
 # transaction as what asked for them) and run by `manage.py db_worker`.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+# Each worker records a heartbeat this often; a task whose worker has not been heard from
+# for the lease is marked failed (config/tasks.py), so a killed worker's task is not
+# "running" forever. The lease spans several heartbeats, so one slow write is no death.
+TASK_HEARTBEAT_SECONDS = env_int("TASK_HEARTBEAT_SECONDS", 10)
+TASK_LEASE_SECONDS = env_int("TASK_LEASE_SECONDS", 60)
+if TASK_LEASE_SECONDS < 2 * TASK_HEARTBEAT_SECONDS:
+    raise RuntimeError("TASK_LEASE_SECONDS must be at least twice TASK_HEARTBEAT_SECONDS.")
 
 PASSWORD_HASHERS = [
     "config.hashers.OwaspArgon2PasswordHasher",
@@ -154,12 +171,12 @@ AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
-AXES_IPWARE_PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0"))
+AXES_IPWARE_PROXY_COUNT = env_int("PROXY_COUNT", 0)
 
 # Idle sessions end after SESSION_IDLE_MINUTES (each request restarts the clock), and
 # when the browser closes. Django rotates the session key at sign-in and deletes the
 # session at sign-out.
-SESSION_COOKIE_AGE = int(os.environ.get("SESSION_IDLE_MINUTES", "60")) * 60
+SESSION_COOKIE_AGE = env_int("SESSION_IDLE_MINUTES", 60) * 60
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True

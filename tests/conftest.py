@@ -68,14 +68,16 @@ def alice_client(client, alice):
 
 
 @pytest.fixture
-def run_worker(monkeypatch):
+def run_worker(monkeypatch, settings):
     """Run the task worker (manage.py db_worker) here until the queue is empty.
 
     Like Django's test client around a request, it keeps the database connection open: the
-    worker would close it between tasks, ending the test's transaction. tests/test_worker.py
-    runs the worker as its own process, untouched.
+    worker would close it between tasks, ending the test's transaction. Its heartbeat
+    thread, which writes through a connection of its own outside that transaction, waits
+    longer than any test. tests/test_worker.py runs the worker as its own process, untouched.
     """
     monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
+    settings.TASK_HEARTBEAT_SECONDS = 3600
 
     def run() -> None:
         # The worker installs its own shutdown handlers; give pytest's back afterwards.

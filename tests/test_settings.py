@@ -74,3 +74,21 @@ def test_a_yes_no_variable_reads_the_usual_spellings(monkeypatch, value, debug):
     settings = load_settings(monkeypatch, DEBUG=value, SECRET_KEY="x" * 50)
 
     assert settings.DEBUG is debug
+
+
+def test_a_task_lease_spans_several_heartbeats(monkeypatch):
+    for name in ("TASK_HEARTBEAT_SECONDS", "TASK_LEASE_SECONDS"):
+        monkeypatch.delenv(name, raising=False)
+    settings = load_settings(monkeypatch)
+    assert (settings.TASK_HEARTBEAT_SECONDS, settings.TASK_LEASE_SECONDS) == (10, 60)
+
+    settings = load_settings(monkeypatch, TASK_HEARTBEAT_SECONDS="1", TASK_LEASE_SECONDS="3")
+    assert (settings.TASK_HEARTBEAT_SECONDS, settings.TASK_LEASE_SECONDS) == (1, 3)
+
+    with pytest.raises(RuntimeError, match="at least twice TASK_HEARTBEAT_SECONDS"):
+        load_settings(monkeypatch, TASK_HEARTBEAT_SECONDS="30", TASK_LEASE_SECONDS="45")
+
+
+def test_a_number_variable_that_is_not_one_stops_start_up_naming_it(monkeypatch):
+    with pytest.raises(ImproperlyConfigured, match=r"SESSION_IDLE_MINUTES='1h': a whole number"):
+        load_settings(monkeypatch, SESSION_IDLE_MINUTES="1h")

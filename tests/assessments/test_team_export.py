@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import timedelta
 
 import openpyxl
@@ -22,6 +23,8 @@ from assessments import exports
 from assessments.models import Membership, Team, TeamExport
 from assessments.services import Validation, review_save, team_export_request
 from assessments.tasks import team_export_build
+from config.models import WorkerHeartbeat
+from config.tasks import reap_dead_tasks
 from tests.assessments.conftest import ALICE, crowd
 
 pytestmark = pytest.mark.django_db
@@ -43,6 +46,47 @@ def csv_rows(response) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
 
 
+def running_on_a_worker(export: TeamExport, heard_seconds_ago: float) -> None:
+    """Its task claimed by a worker last heard from that long ago (the lease is 60 s)."""
+    worker_id = f"worker-{export.pk}"
+    WorkerHeartbeat.objects.create(
+        worker_id=worker_id, seen_at=timezone.now() - timedelta(seconds=heard_seconds_ago)
+    )
+    DBTaskResult.objects.filter(id=export.task_id).update(
+        status="RUNNING", started_at=timezone.now(), worker_ids=[worker_id]
+    )
+
+
+def list_states(client, team: Team) -> dict[int, str]:
+    """The status each export's row of the list shows, by export, as plain lower-case text."""
+    html = client.get(reverse("assessments:team-export-list", args=[team.pk])).content.decode()
+    states = {}
+    for row in re.findall(r"<tr>\s*<td data-label=\"Requested\">.*?</tr>", html, re.DOTALL):
+        pk = int(re.search(r"/exports/(\d+)/", row).group(1))
+        cell = re.search(r'<td data-label="Status">(.*?)</td>', row, re.DOTALL).group(1)
+        states[pk] = text(cell)
+    return states
+
+
+def page_state(client, export: TeamExport) -> str:
+    """The status the export's own page shows, as plain lower-case text."""
+    html = client.get(detail_url(export)).content.decode()
+    return text(re.search(r'<div id="export-status".*?</div>', html, re.DOTALL).group(0))
+
+
+def text(html: str) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split()).lower()
+
+
+# What the list and the export's page both say for each state.
+STATE_WORDS = {
+    "ready": "ready: 12 ratings",
+    "failed": "failed",
+    "queued": "waiting for the task worker",
+    "running": "being prepared",
+}
+
+
 def test_asking_for_an_export_queues_a_task_and_returns_at_once(mia_client, mia, six_team):
     team, _ = six_team
     response = ask(mia_client, team)
@@ -50,7 +94,7 @@ def test_asking_for_an_export_queues_a_task_and_returns_at_once(mia_client, mia,
     export = TeamExport.objects.get()
     assert response.status_code == 302 and response["Location"] == detail_url(export)
     assert (export.requested_by, export.format, export.content) == (mia, "xlsx", None)
-    assert export.state == "pending"
+    assert export.state == "queued"
     assert team_export_build.get_result(export.task_id).status == TaskResultStatus.READY
 
 
@@ -197,6 +241,76 @@ def test_an_export_whose_task_died_shows_as_failed_and_a_new_one_can_be_asked_fo
     assert TeamExport.objects.count() == 2
 
 
+def test_an_export_whose_worker_stopped_responding_fails_at_once_and_can_be_asked_again(
+    mia_client, six_team
+):
+    team, _ = six_team
+    ask(mia_client, team)
+    export = TeamExport.objects.get()
+    running_on_a_worker(export, heard_seconds_ago=61)  # killed a minute ago, not reaped yet
+
+    assert page_state(mia_client, export).startswith("this export failed.")
+    assert list_states(mia_client, team) == {export.pk: "failed"}
+    response = ask(mia_client, team, "csv")
+    again = TeamExport.objects.exclude(pk=export.pk).get()
+    assert response["Location"] == detail_url(again)
+    assert team_export_build.get_result(again.task_id).status == TaskResultStatus.READY
+
+    reap_dead_tasks()  # what the next worker does
+    assert team_export_build.get_result(export.task_id).status == TaskResultStatus.FAILED
+    assert list_states(mia_client, team) == {
+        export.pk: "failed",
+        again.pk: "waiting for the task worker",
+    }
+
+
+def test_an_export_running_on_a_live_worker_is_being_prepared_and_not_asked_for_twice(
+    mia_client, six_team
+):
+    team, _ = six_team
+    first = ask(mia_client, team)
+    export = TeamExport.objects.get()
+    running_on_a_worker(export, heard_seconds_ago=50)  # within the lease
+
+    assert page_state(mia_client, export).startswith("being prepared.")
+    assert list_states(mia_client, team) == {export.pk: "being prepared"}
+    second = ask(mia_client, team, "csv")
+    assert second["Location"] == first["Location"]
+    assert TeamExport.objects.count() == DBTaskResult.objects.count() == 1
+    page = mia_client.get(second["Location"]).content.decode()
+    assert "Your previous export is still being prepared." in page
+
+    reap_dead_tasks()
+    assert team_export_build.get_result(export.task_id).status == TaskResultStatus.RUNNING
+
+
+def test_the_list_and_the_export_page_show_the_same_state(mia_client, mia, six_team, run_worker):
+    team, _ = six_team
+    made = {
+        "ready": team_export_request(team=team, user=mia, fmt="csv"),
+        "failed by its task": team_export_request(team=team, user=mia, fmt="xlsx"),
+    }
+    TeamExport.objects.filter(pk=made["failed by its task"].pk).update(format="pdf")
+    run_worker()
+    for case in ("queued", "running", "failed by a dead worker", "failed by timeout"):
+        made[case] = team_export_request(team=team, user=mia, fmt="csv")
+    running_on_a_worker(made["running"], heard_seconds_ago=1)
+    running_on_a_worker(made["failed by a dead worker"], heard_seconds_ago=61)
+    TeamExport.objects.filter(pk=made["failed by timeout"].pk).update(
+        requested_at=timezone.now() - timedelta(hours=2)
+    )
+
+    listed = list_states(mia_client, team)
+    assert sorted(listed) == sorted(export.pk for export in made.values())
+    for case, export in made.items():
+        state = case.split()[0]
+        page = page_state(mia_client, export)
+        assert STATE_WORDS[state] in listed[export.pk] and STATE_WORDS[state] in page, case
+        for other, words in STATE_WORDS.items():
+            if other != state:
+                assert words not in listed[export.pk] and words not in page, (case, other)
+
+
 @pytest.mark.parametrize("data", [{"format": "pdf"}, {"format": ""}, {}, {"format": "XLSX"}])
 def test_a_tampered_format_is_refused_and_nothing_is_queued(mia_client, six_team, data):
     team, _ = six_team
@@ -231,7 +345,7 @@ def test_the_list_shows_the_managers_own_current_exports(
 
     html = mia_client.get(reverse("assessments:team-export-list", args=[team.pk])).content.decode()
     assert f'href="{download_url(done)}"' in html and "Ready: 12 ratings" in html
-    assert f'href="{detail_url(pending)}"' in html and "Being prepared" in html
+    assert f'href="{detail_url(pending)}"' in html and "Waiting for the task worker" in html
     for gone in (old, theirs):
         assert detail_url(gone) not in html and download_url(gone) not in html
     assert '<input type="radio" name="format" value="xlsx" checked>' in html
@@ -297,13 +411,18 @@ def test_building_an_export_runs_the_same_queries_for_any_team_size(mia, make_pr
     assert counts[0] == counts[1]
 
 
-def test_the_list_runs_the_same_queries_for_any_number_of_exports(mia_client, mia, six_team):
+@pytest.mark.parametrize("heard_seconds_ago", [None, 1, 61], ids=["queued", "live", "dead"])
+def test_the_list_runs_the_same_queries_for_any_number_of_exports(
+    mia_client, mia, six_team, heard_seconds_ago
+):
     team, _ = six_team
     url = reverse("assessments:team-export-list", args=[team.pk])
     counts = []
     for n in (1, 20):
         while TeamExport.objects.count() < n:
-            team_export_request(team=team, user=mia, fmt="csv")
+            export = team_export_request(team=team, user=mia, fmt="csv")
+            if heard_seconds_ago is not None:
+                running_on_a_worker(export, heard_seconds_ago)
         with CaptureQueriesContext(connection) as queries:
             assert mia_client.get(url).status_code == 200
         counts.append(len(queries))
