@@ -9,8 +9,8 @@ from config import backup
 
 class Command(BaseCommand):
     help = (
-        "Back up the database while the app runs: SQLite through its online backup API, "
-        "PostgreSQL through pg_dump (custom format)."
+        "Back up the database while the app runs, into one tar file: a manifest (migrations, "
+        "row counts, SHA-256) and a copy made by SQLite's online backup API or by pg_dump."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:

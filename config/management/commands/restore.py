@@ -9,8 +9,9 @@ from config import backup
 
 class Command(BaseCommand):
     help = (
-        "Replace the database's content with a backup made by the backup command. Stop the "
-        "app servers first: a restore is not meant to race live writes."
+        "Replace the whole database with a backup made by the backup command, once it is "
+        "shown to be intact and of a schema this code knows; otherwise refuse and change "
+        "nothing. Stop the app servers first: a restore is not meant to race live writes."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
