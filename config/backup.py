@@ -81,6 +81,7 @@ def backup(path: Path) -> str:
             info.size, info.mtime = len(content), int(time.time())
             tar.addfile(info, io.BytesIO(content))
             tar.add(data, arcname=data.name)
+        archive.chmod(0o600)  # personal data and password hashes: the owner's eyes only
         with archive.open("rb+") as file:
             os.fsync(file.fileno())
         os.replace(archive, path)
@@ -113,10 +114,14 @@ def restore(path: Path) -> str:
     except OSError as error:
         raise BackupError(f"Cannot restore {path}, the database is unchanged: {error}") from None
     tables = manifest["tables"]
-    return (
+    summary = (
         f"Restored the {vendor} database from {path} (backed up {manifest['created_at']}): "
         f"{len(tables)} tables, {sum(tables.values()):,} rows."
     )
+    loader = MigrationLoader(None, ignore_no_migrations=True)
+    if set(loader.disk_migrations) - {tuple(pair) for pair in manifest["migrations"]}:
+        summary += " It predates this code's migrations: run manage.py migrate next."
+    return summary
 
 
 def _vendor() -> str:

@@ -107,6 +107,7 @@ def test_a_backup_is_one_tar_whose_manifest_describes_its_data(made_backup):
         cursor.execute("SELECT app, name FROM django_migrations")
         assert sorted(map(list, cursor.fetchall())) == manifest["migrations"]
     assert [path.name for path in made_backup.parent.iterdir()] == [made_backup.name]
+    assert made_backup.stat().st_mode & 0o777 == 0o600  # personal data: the owner's only
 
 
 def test_a_restore_drops_tables_made_since_and_brings_back_deleted_rows(made_backup, capsys):
@@ -123,6 +124,7 @@ def test_a_restore_drops_tables_made_since_and_brings_back_deleted_rows(made_bac
     summary = capsys.readouterr().out
     assert f"Restored the {connection.vendor} database from {made_backup}" in summary
     assert f"{len(before[1])} tables" in summary
+    assert "migrate next" not in summary  # made by this very code
 
 
 def test_restoring_a_file_that_is_not_a_backup_fails_and_changes_nothing(tmp_path):
