@@ -16,12 +16,10 @@ from django.core.exceptions import ValidationError
 from django.http import QueryDict
 
 from assessments.models import Rating
-from assessments.services import Answer, Validation
+from assessments.services import Answer
 
 DONT_KNOW = "dk"
 EVIDENCE_MAX = Rating._meta.get_field("evidence").max_length
-COMMENT_MAX = Rating._meta.get_field("review_comment").max_length
-VALIDATION_FIELD = re.compile(r"v-(\d{1,12})(-comment)?")
 # fullmatch: with match and $, "c-1\n" would pass as c-1.
 FIELD = re.compile(r"c-(\d{1,12})(-confidence|-evidence)?")
 CLIENT = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -62,7 +60,7 @@ def read_answers(
         evidence = data.get(f"{name}-evidence", "").strip()
         answered, level = choice is not None, None
         if choice is not None and choice != DONT_KNOW:
-            level = _level(choice, levels)
+            level = read_level(choice, levels)
         if confidence not in CONFIDENCES:
             raise ValidationError(f"“{confidence[:20]}” is not a confidence.")
         if len(evidence) > EVIDENCE_MAX:
@@ -73,7 +71,7 @@ def read_answers(
     return answers
 
 
-def _level(choice: str, levels: Collection[int]) -> int:
+def read_level(choice: str, levels: Collection[int]) -> int:
     if not (choice.isascii() and choice.isdigit()) or int(choice) not in levels:
         raise ValidationError(f"“{choice[:20]}” is not a level on the scale.")
     return int(choice)
@@ -88,36 +86,3 @@ def _order(client: str, seq: str) -> tuple[str, int]:
     if not (seq.isascii() and seq.isdigit()) or len(seq) > 15:
         raise ValidationError("Bad sequence number.")
     return client, int(seq)
-
-
-def read_validations(
-    data: QueryDict, *, competences: Collection[int], levels: Collection[int]
-) -> list[Validation]:
-    """The review form's `v-<id>` (a level, or "" for not validated) and `v-<id>-comment`.
-
-    Like read_answers, anything odd refuses the whole POST.
-    """
-    mentioned: set[int] = set()
-    for name in data:
-        match = VALIDATION_FIELD.fullmatch(name)
-        if match:
-            mentioned.add(int(match[1]))
-        elif name.startswith("v-"):
-            raise ValidationError("The form holds a field it does not have.")
-    unknown = mentioned - set(competences)
-    if unknown:
-        raise ValidationError(f"Not a competence of this assessment: {sorted(unknown)[:5]}.")
-    validations = []
-    for competence_id in sorted(mentioned):
-        name = f"v-{competence_id}"
-        if len(data.getlist(name)) > 1 or len(data.getlist(f"{name}-comment")) > 1:
-            raise ValidationError("A competence appears twice in the form.")
-        choice = data.get(name, "")
-        level = _level(choice, levels) if choice else None
-        comment = data.get(f"{name}-comment", "").strip()
-        if len(comment) > COMMENT_MAX:
-            raise ValidationError(f"A comment is limited to {COMMENT_MAX} characters.")
-        if "\x00" in comment:
-            raise ValidationError("A comment holds a NUL character.")
-        validations.append(Validation(competence_id, level, comment))
-    return validations

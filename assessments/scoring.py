@@ -28,6 +28,8 @@ class Line:
     level: int | None = None
     kind: str = ""
     reuse_level: str = ""
+    answered: bool = True
+    """False while unrated; with level None, answered means "Don't know"."""
 
     @property
     def essential(self) -> bool:

@@ -12,18 +12,4 @@ urlpatterns = [
     path("<int:pk>/submit/", views.assessment_submit_view, name="assessment-submit"),
     path("<int:pk>/report/", views.assessment_report, name="assessment-report"),
     path("<int:pk>/report.csv", views.assessment_report_csv, name="assessment-report-csv"),
-    path("teams/", views.team_list, name="team-list"),
-    path("teams/<int:pk>/", views.team_report, name="team-report"),
-    path("teams/<int:pk>/review/<int:assessment_pk>/", views.team_review, name="team-review"),
-    path("teams/<int:pk>/exports/", views.team_export_list, name="team-export-list"),
-    path(
-        "teams/<int:pk>/exports/<int:export_pk>/",
-        views.team_export_detail,
-        name="team-export-detail",
-    ),
-    path(
-        "teams/<int:pk>/exports/<int:export_pk>/download/",
-        views.team_export_download,
-        name="team-export-download",
-    ),
 ]

@@ -8,7 +8,9 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import resolve_url
-from django.utils.http import urlencode
+from django.utils.http import content_disposition_header, urlencode
+from django.utils.text import get_valid_filename
+from django_htmx.middleware import HtmxDetails
 
 
 def htmx_signed_out_middleware(
@@ -45,3 +47,21 @@ def htmx_signed_out_middleware(
         )
 
     return middleware
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
+def refuse(message: str, *, status: int) -> HttpResponse:
+    """A refusal in plain text, which the autosave script shows as it is, and a browser too."""
+    return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
+
+
+def download(content: bytes | str, *, filename: str, content_type: str) -> HttpResponse:
+    """A file to save, never to show: a filename safe for any browser, and never kept in a
+    shared cache (every download here holds somebody's data)."""
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(True, get_valid_filename(filename))
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "taxonomy",
     "assessments",
+    "teams",
 ]
 
 MIDDLEWARE = [
@@ -108,7 +109,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "assessments.context_processors.teams",
+                "teams.context_processors.teams",
             ],
         },
     },

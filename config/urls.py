@@ -22,6 +22,8 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
+    # A manager's pages keep the paths they had when they lived in assessments.
+    path("assessments/teams/", include("teams.urls")),
     path("assessments/", include("assessments.urls")),
     path("admin/", admin.site.urls),
 ]

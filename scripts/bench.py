@@ -127,8 +127,9 @@ def bench_web(requests: int, database: Path) -> int:
     from django.urls import include, path, reverse
     from django.utils import timezone
 
-    from assessments import exports
-    from assessments.models import Assessment, TeamExport
+    from assessments.models import Assessment
+    from teams import exports
+    from teams.models import TeamExport
 
     connection.close()
     database.unlink(missing_ok=True)
@@ -171,13 +172,13 @@ def bench_web(requests: int, database: Path) -> int:
         client.force_login(manager)
         for size in (50, 500):
             team = _team(size, draft.occupation, manager)
-            url = reverse("assessments:team-report", args=[team.pk])
+            url = reverse("teams:team-report", args=[team.pk])
             label = f"team report, {size} members"
             medians[f"{label:<28}"] = _median(lambda u=url: client.get(u), max(5, requests // 5))
 
         # The full export of the 500 members: the request only queues it (each time a new
         # one, as the previous is marked done first); the worker does the building.
-        export_url = reverse("assessments:team-export-list", args=[team.pk])
+        export_url = reverse("teams:team-export-list", args=[team.pk])
         medians["ask for a full export (POST)"] = _median(
             lambda: client.post(export_url, {"format": "xlsx"}),
             requests,
@@ -225,8 +226,8 @@ def _team(size: int, occupation, manager):
     """A team of `size` members, each with a submitted assessment made by the services."""
     from django.contrib.auth import get_user_model
 
-    from assessments.models import Membership, Team
     from assessments.services import Answer, assessment_start, assessment_submit, ratings_save
+    from teams.models import Membership, Team
 
     team = Team.objects.create(name=f"Bench {size}", occupation=occupation)
     team.managers.add(manager)

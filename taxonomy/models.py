@@ -299,12 +299,32 @@ class Competence(models.Model):
         return self.title
 
 
+class ProfileSection(NamedTuple):
+    """A part of a profile, as ESCO's pages divide one: relation, then kind."""
+
+    relation: str
+    kind: str
+    label: str  # "Essential knowledge"
+    kind_label: str  # "Knowledge", within the relation
+
+
 class Requirement(models.Model):
     """One line of an occupation's competence profile."""
 
     class Relation(models.TextChoices):
         ESSENTIAL = "essential", "Essential"
         OPTIONAL = "optional", "Optional"
+
+    # The profile's sections in order: the occupation page, the rating page and the gap
+    # report all divide a profile so.
+    SECTIONS = (
+        ProfileSection("essential", "knowledge", "Essential knowledge", "Knowledge"),
+        ProfileSection("essential", "skill", "Essential skills", "Skills"),
+        ProfileSection("essential", "unknown", "Other essential competences", "Other competences"),
+        ProfileSection("optional", "knowledge", "Optional knowledge", "Knowledge"),
+        ProfileSection("optional", "skill", "Optional skills", "Skills"),
+        ProfileSection("optional", "unknown", "Other optional competences", "Other competences"),
+    )
 
     occupation = models.ForeignKey(
         Occupation, on_delete=models.CASCADE, related_name="requirements"
@@ -328,6 +348,14 @@ class Requirement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.occupation.code}: {self.competence_id} ({self.relation})"
+
+
+def profile_section(relation: str, kind: str) -> ProfileSection:
+    """The section a line of this relation and competence kind belongs to."""
+    for section in Requirement.SECTIONS:
+        if (section.relation, section.kind) == (relation, kind):
+            return section
+    raise ValueError(f"No profile section for {relation} {kind}.")
 
 
 class ProficiencyScale(models.Model):

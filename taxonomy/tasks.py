@@ -9,7 +9,9 @@ from django.tasks import task
 
 from taxonomy.services import IMPORT_BY
 
-IMPORT_COMMANDS = ("import_esco", "import_onet", "import_crosswalk", "import_people")
+# The commands the worker may run: the taxonomy's own, and those other apps add from their
+# AppConfig.ready() (teams: import_people). A queued row naming any other is refused.
+IMPORT_COMMANDS = {"import_esco", "import_onet", "import_crosswalk"}
 
 
 @task()

@@ -1,22 +1,24 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
-from django_htmx.middleware import HtmxDetails
 from django_tables2 import RequestConfig
 
+from config.http import HtmxHttpRequest
 from taxonomy.exports import write_profile_csv
 from taxonomy.models import Occupation, OccupationGroup, ProficiencyScale, Requirement
 from taxonomy.tables import OccupationTable
 
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
+# What apps built on the taxonomy add to an occupation's page (assessments: start or
+# resume a self-assessment), registered from their AppConfig.ready(): the taxonomy never
+# imports them. Each panel returns HTML.
+OCCUPATION_PANELS: list[Callable[[HttpRequest, Occupation], str]] = []
 
 
 @require_GET
@@ -40,24 +42,19 @@ def occupation_list(request: HtmxHttpRequest) -> HttpResponse:
 
 
 def _profile(occupation: Occupation) -> list[tuple[str, list[tuple[str, list[Requirement]]]]]:
-    """Requirements grouped as the ESCO pages group them: relation, then kind."""
-    sections = []
+    """Requirements grouped by relation, then kind (Requirement.SECTIONS)."""
     requirements = list(occupation.requirements.all())
-    for relation, relation_label in Requirement.Relation.choices:
-        kinds = []
-        for kind, kind_label in (
-            ("knowledge", "Knowledge"),
-            ("skill", "Skills"),
-            ("unknown", "Other competences"),
-        ):
-            lines = [
-                r for r in requirements if r.relation == relation and r.competence.kind == kind
-            ]
-            if lines:
-                kinds.append((kind_label, lines))
-        if kinds:
-            sections.append((relation_label, kinds))
-    return sections
+    sections: dict[str, list[tuple[str, list[Requirement]]]] = {}
+    for section in Requirement.SECTIONS:
+        lines = [
+            r
+            for r in requirements
+            if r.relation == section.relation and r.competence.kind == section.kind
+        ]
+        if lines:
+            relation = Requirement.Relation(section.relation).label
+            sections.setdefault(relation, []).append((section.kind_label, lines))
+    return list(sections.items())
 
 
 @login_required
@@ -77,7 +74,7 @@ def occupation_detail(request: HttpRequest, code: str) -> HttpResponse:
             "occupation": occupation,
             "sections": _profile(occupation),
             "crosswalk_codes": occupation.crosswalk_codes(),
-            "draft": occupation.assessments.filter(user=request.user, status="draft").first(),
+            "panels": [panel(request, occupation) for panel in OCCUPATION_PANELS],
         },
     )
 

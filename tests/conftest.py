@@ -3,6 +3,8 @@ from __future__ import annotations
 import importlib
 import os
 import signal
+from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -13,7 +15,11 @@ from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 from django_tasks_db.management.commands import db_worker
 
-from taxonomy.models import Occupation
+from assessments.models import Assessment
+from assessments.services import assessment_start
+from taxonomy.models import Competence, Occupation, Requirement
+from teams.models import Membership, Team
+from tests.assessments.conftest import submitted
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -89,3 +95,109 @@ def run_worker(monkeypatch, settings):
                 signal.signal(number, handler)
 
     return run
+
+
+@pytest.fixture
+def draft(alice, technician_occupation) -> Assessment:
+    """Alice's draft of the 80-competence ICT technician profile."""
+    return assessment_start(user=alice, occupation=technician_occupation)
+
+
+@pytest.fixture
+def bob(db) -> User:
+    return User.objects.create_user("bob", "bob@example.com", "b-long-password-1")
+
+
+@pytest.fixture
+def bob_client(client, bob):
+    client.force_login(bob)
+    return client
+
+
+@pytest.fixture
+def make_profile(db) -> Callable[[int], Occupation]:
+    """An occupation with n requirements, every third essential, half knowledge."""
+
+    def make_profile(n: int, code: str | None = None) -> Occupation:
+        code = code or f"T-{n}"
+        occupation = Occupation.objects.create(code=code, title=f"Test occupation {code}")
+        competences = Competence.objects.bulk_create(
+            Competence(
+                title=f"{code} competence {i:03}",
+                kind="knowledge" if i % 2 else "skill",
+                description=f"What competence {i} covers.",
+            )
+            for i in range(n)
+        )
+        Requirement.objects.bulk_create(
+            Requirement(
+                occupation=occupation,
+                competence=c,
+                relation="essential" if i % 3 == 0 else "optional",
+                target_level=3 if i % 3 == 0 else 2,
+                weight=Decimal(2) if i % 3 == 0 else Decimal(1),
+            )
+            for i, c in enumerate(competences)
+        )
+        return occupation
+
+    return make_profile
+
+
+@pytest.fixture
+def mia(db) -> User:
+    """Manages the service desk team (alice and bob)."""
+    return User.objects.create_user("mia", "mia@example.com", "m-long-password-1")
+
+
+@pytest.fixture
+def mia_client(client, mia):
+    client.force_login(mia)
+    return client
+
+
+@pytest.fixture
+def team(mia, alice, bob, technician_occupation) -> Team:
+    team = Team.objects.create(name="Service desk", occupation=technician_occupation)
+    team.managers.add(mia)
+    Membership.objects.create(team=team, user=alice)
+    Membership.objects.create(team=team, user=bob)
+    return team
+
+
+@pytest.fixture
+def other_team(technician_occupation) -> Team:
+    """Managed by carl, with tess in it: nothing to do with mia."""
+    carl = User.objects.create_user("carl", "carl@example.com", "c-long-password-1")
+    tess = User.objects.create_user("tess", "tess@example.com", "t-long-password-1")
+    team = Team.objects.create(name="Network", occupation=technician_occupation)
+    team.managers.add(carl)
+    Membership.objects.create(team=team, user=tess)
+    return team
+
+
+# make_profile(6), by title: 0 and 3 essential (target 3, weight 2), the rest optional (2, 1).
+# alice: 2·3 + 2 + 0 + 2·1 + min(4, 2) + 0 = 12 of 2·3 + 2 + 2 + 2·3 + 2 + 2 = 20 -> 60 %,
+#        essentials met 1 of 2 (line 3 is at 1).
+ALICE = [3, 2, 0, 1, 4, None]
+# bob: every target reached -> 100 %, 2 of 2.
+BOB = [3, 3, 3, 3, 3, 4]
+
+
+@pytest.fixture
+def six_team(make_profile, mia, alice, bob) -> tuple[Team, list[int]]:
+    """Mia's team on a six-line profile: alice and bob submitted, cleo not yet."""
+    occupation = make_profile(6, "SIX")
+    ids = list(
+        occupation.requirements.order_by("competence__title").values_list(
+            "competence_id", flat=True
+        )
+    )
+    team = Team.objects.create(name="Six", occupation=occupation)
+    team.managers.add(mia)
+    cleo = User.objects.create_user("cleo", first_name="Cleo", last_name="Ng")
+    for user in (alice, bob, cleo):
+        Membership.objects.create(team=team, user=user)
+    submitted(alice, occupation, dict(zip(ids, ALICE, strict=True)))
+    submitted(bob, occupation, dict(zip(ids, BOB, strict=True)))
+    return team, ids

@@ -19,10 +19,11 @@ from django.urls import reverse
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from assessments.forms import DONT_KNOW, read_answers, read_validations
-from assessments.models import Membership, Team
+from assessments.forms import DONT_KNOW, read_answers
 from taxonomy import esco
 from taxonomy.tabular import DataError, Source, read_table
+from teams.forms import read_validations
+from teams.models import Membership, Team
 
 PROFILE = {11, 12, 13}
 LEVELS = {0, 1, 2, 3, 4}
@@ -160,7 +161,7 @@ def team_client(client, alice, technician_occupation):
 )
 def test_team_report_parameters_take_any_text_without_a_server_error(team_client, params):
     client, team = team_client
-    response = client.get(reverse("assessments:team-report", args=[team.pk]), params)
+    response = client.get(reverse("teams:team-report", args=[team.pk]), params)
     assert response.status_code in (200, 400, 404)
 
 

@@ -37,7 +37,7 @@ def running_on(*worker_ids: str) -> DBTaskResult:
     """A task claimed by each worker in turn, the last one still running it."""
     return DBTaskResult.objects.create(
         args_kwargs={"args": [0], "kwargs": {}},
-        task_path="assessments.tasks.team_export_build",
+        task_path="teams.tasks.team_export_build",
         backend_name="default",
         run_after=timezone.now(),
         status=TaskResultStatus.RUNNING,

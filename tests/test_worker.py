@@ -30,7 +30,7 @@ from tests.live import ROOT, gunicorn, manage, own_database, production_env, que
 SETUP = """
 from django.contrib.auth.models import User
 from django.core.management import call_command
-from assessments.services import demo_team_create
+from teams.demo import demo_team_create
 call_command("load_default_data", verbosity=0)
 boss = User.objects.create_user("boss", password="boss-password-123")
 technician = User.objects.create_user("tech")
@@ -39,9 +39,9 @@ print(team.pk)
 """
 BIG_TEAM = """
 from django.contrib.auth.models import User
-from assessments.models import Team
+from teams.models import Team
 from taxonomy.models import Occupation
-from tests.assessments.conftest import crowd
+from tests.teams.conftest import crowd
 team = Team.objects.create(name="Big", occupation=Occupation.objects.get(code="3512.4"))
 team.managers.add(User.objects.get(username="boss"))
 crowd(team, 100)  # 8,000 ratings: a workbook that takes the worker a few seconds
@@ -50,7 +50,7 @@ print(team.pk)
 HEARTBEATS = "SELECT worker_id, seen_at FROM config_workerheartbeat"
 EXPORT_TASKS = """
 SELECT status, traceback FROM django_tasks_database_dbtaskresult
-WHERE task_path = 'assessments.tasks.team_export_build' ORDER BY enqueued_at
+WHERE task_path = 'teams.tasks.team_export_build' ORDER BY enqueued_at
 """
 IMPORT_RUNS = """
 from taxonomy.models import ImportRun

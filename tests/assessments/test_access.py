@@ -12,8 +12,9 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from assessments.models import Assessment, TeamExport
+from assessments.models import Assessment
 from assessments.services import assessment_start
+from teams.models import TeamExport
 from tests.assessments.conftest import submitted_at_level
 
 pytestmark = pytest.mark.django_db
@@ -74,28 +75,28 @@ MATRIX = {
         lambda o: reverse("assessments:assessment-report-csv", args=[o["submitted"].pk]),
         [LOGIN, 200, 404, 404, 404, 404],
     ),
-    "assessments:team-list": (
-        lambda o: reverse("assessments:team-list"),
+    "teams:team-list": (
+        lambda o: reverse("teams:team-list"),
         [LOGIN, 404, 404, 200, 200, 404],
     ),
-    "assessments:team-report": (
-        lambda o: reverse("assessments:team-report", args=[o["team"].pk]),
+    "teams:team-report": (
+        lambda o: reverse("teams:team-report", args=[o["team"].pk]),
         [LOGIN, 404, 404, 200, 404, 404],
     ),
-    "assessments:team-review": (
-        lambda o: reverse("assessments:team-review", args=[o["team"].pk, o["submitted"].pk]),
+    "teams:team-review": (
+        lambda o: reverse("teams:team-review", args=[o["team"].pk, o["submitted"].pk]),
         [LOGIN, 404, 404, 200, 404, 404],
     ),
-    "assessments:team-export-list": (
-        lambda o: reverse("assessments:team-export-list", args=[o["team"].pk]),
+    "teams:team-export-list": (
+        lambda o: reverse("teams:team-export-list", args=[o["team"].pk]),
         [LOGIN, 404, 404, 200, 404, 404],
     ),
-    "assessments:team-export-detail": (
+    "teams:team-export-detail": (
         lambda o: o["export"].get_absolute_url(),
         [LOGIN, 404, 404, 200, 404, 404],
     ),
-    "assessments:team-export-download": (
-        lambda o: reverse("assessments:team-export-download", args=[o["team"].pk, o["export"].pk]),
+    "teams:team-export-download": (
+        lambda o: reverse("teams:team-export-download", args=[o["team"].pk, o["export"].pk]),
         [LOGIN, 404, 404, 200, 404, 404],
     ),
 }

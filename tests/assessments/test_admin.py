@@ -6,9 +6,12 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.urls import reverse
 
-from assessments.models import LearningResource, Rating, Team, TeamExport
-from assessments.services import AssessmentError, learning_resources_import, team_export_request
+from assessments.models import LearningResource, Rating
+from assessments.seed import learning_resources_import
+from assessments.services import AssessmentError
 from taxonomy.models import Occupation
+from teams.models import Team, TeamExport
+from teams.services import team_export_request
 from tests.assessments.conftest import rate_all
 
 pytestmark = pytest.mark.django_db
@@ -101,7 +104,7 @@ def test_a_superuser_makes_a_team_with_a_manager_and_members(
 ):
     other = Occupation.objects.get(code="3512.1")
     response = admin_client.post(
-        reverse("admin:assessments_team_add"),
+        reverse("admin:teams_team_add"),
         {
             "name": "Field support",
             "occupation": technician_occupation.pk,
@@ -122,13 +125,13 @@ def test_a_superuser_makes_a_team_with_a_manager_and_members(
         "alice": None,
         "bob": "3512.1",
     }
-    page = admin_client.get(reverse("admin:assessments_team_change", args=[team.pk]))
+    page = admin_client.get(reverse("admin:teams_team_change", args=[team.pk]))
     assert page.status_code == 200
 
 
 def test_a_member_twice_in_a_team_is_refused(admin_client, alice, technician_occupation):
     response = admin_client.post(
-        reverse("admin:assessments_team_add"),
+        reverse("admin:teams_team_add"),
         {
             "name": "Twice",
             "occupation": technician_occupation.pk,
@@ -153,16 +156,16 @@ def test_a_superuser_sees_who_exported_which_team_but_not_the_file(admin_client,
     export = team_export_request(team=team, user=mia, fmt="csv")
     TeamExport.objects.filter(pk=export.pk).update(content=b"secret,data")
 
-    listing = admin_client.get(reverse("admin:assessments_teamexport_changelist"))
-    page = admin_client.get(reverse("admin:assessments_teamexport_change", args=[export.pk]))
+    listing = admin_client.get(reverse("admin:teams_teamexport_changelist"))
+    page = admin_client.get(reverse("admin:teams_teamexport_change", args=[export.pk]))
 
     assert "Service desk" in listing.content.decode() and "mia" in listing.content.decode()
     assert page.status_code == 200 and "secret,data" not in page.content.decode()
-    assert admin_client.get(reverse("admin:assessments_teamexport_add")).status_code == 403
+    assert admin_client.get(reverse("admin:teams_teamexport_add")).status_code == 403
     response = admin_client.post(
-        reverse("admin:assessments_teamexport_change", args=[export.pk]), {"format": "xlsx"}
+        reverse("admin:teams_teamexport_change", args=[export.pk]), {"format": "xlsx"}
     )
     assert response.status_code == 403
-    delete = reverse("admin:assessments_teamexport_delete", args=[export.pk])
+    delete = reverse("admin:teams_teamexport_delete", args=[export.pk])
     assert admin_client.post(delete, {"post": "yes"}).status_code == 403
     assert TeamExport.objects.get().format == "csv"

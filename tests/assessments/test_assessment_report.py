@@ -56,7 +56,9 @@ def test_gaps_are_listed_essential_first_with_their_arithmetic(alice_client, six
         "Target 3 Proficient − self 1 Aware = gap <strong>2</strong>; "
         "weight 2 × gap 2 = <strong>4</strong>" in gaps
     )
-    assert "self Unknown (0) = gap <strong>2</strong>" in gaps
+    # One name for each state (RatingState): "Unknown (0)" once stood for both.
+    assert "self Don&#x27;t know (0) = gap <strong>2</strong>" in gaps
+    assert "self Not rated (0) = gap <strong>2</strong>" in gaps
     strengths = html[html.index('id="strengths-heading"') : html.index('id="breakdown-heading"')]
     assert "T-6 competence 004: self 4 Expert, target 2 Practitioner" in strengths
 

@@ -9,9 +9,11 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from assessments.models import Rating, Team
-from assessments.services import Validation, assessment_submit, review_save
+from assessments.models import Rating
+from assessments.services import assessment_submit
 from taxonomy.models import Competence, ImportRun, Requirement
+from teams.models import Team
+from teams.services import Validation, review_save
 from tests.assessments.conftest import rate_all, url
 
 pytestmark = pytest.mark.django_db
@@ -86,10 +88,10 @@ def test_submitting_and_reviewing_leave_history(alice, mia, team, draft):
 
 
 def test_team_changes_in_admin_leave_history(admin_client, admin_user, team, bob):
-    page = admin_client.get(reverse("admin:assessments_team_change", args=[team.pk]))
+    page = admin_client.get(reverse("admin:teams_team_change", args=[team.pk]))
     assert page.status_code == 200
     response = admin_client.post(
-        reverse("admin:assessments_team_change", args=[team.pk]),
+        reverse("admin:teams_team_change", args=[team.pk]),
         {
             "name": "Service desk",
             "occupation": team.occupation_id,

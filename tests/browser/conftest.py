@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.test import override_settings
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
-from taxonomy.management.commands.load_default_data import DEMO_ACCOUNTS
+from teams.demo import DEMO_ACCOUNTS
 from tests.conftest import reload_default_data
 
 PASSWORD = "a-long-password-1"

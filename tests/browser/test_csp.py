@@ -9,7 +9,8 @@ import pytest
 from django.contrib.auth.models import User
 from playwright.sync_api import Page, expect
 
-from assessments.models import Assessment, Team
+from assessments.models import Assessment
+from teams.models import Team
 from tests.browser.conftest import sign_in
 
 pytestmark = pytest.mark.browser
@@ -59,7 +60,7 @@ def test_the_managers_and_admins_pages_run_under_the_policy(
     expect(page).to_have_url(re.compile(r"m-sort=readiness"))
 
     page, more = signed_in(new_page, "admin")
-    for url in ("/admin/", "/admin/taxonomy/occupation/", "/admin/assessments/team/1/change/"):
+    for url in ("/admin/", "/admin/taxonomy/occupation/", "/admin/teams/team/1/change/"):
         page.goto(url)
         expect(page.locator("#content")).to_be_visible()
     assert violations + more == []

@@ -10,7 +10,8 @@ import pytest
 from django.contrib.auth.models import User
 from playwright.sync_api import Locator, Page, expect
 
-from assessments.models import Assessment, Rating, Team
+from assessments.models import Assessment, Rating
+from teams.models import Team
 from tests.browser.conftest import PASSWORD, fits_the_viewport, sign_in
 
 pytestmark = pytest.mark.browser

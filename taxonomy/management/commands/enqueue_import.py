@@ -18,7 +18,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("import_command", choices=IMPORT_COMMANDS, help="The import to run.")
+        parser.add_argument(
+            "import_command", choices=sorted(IMPORT_COMMANDS), help="The import to run."
+        )
         parser.add_argument(
             "arguments",
             nargs=argparse.REMAINDER,

@@ -1,12 +1,12 @@
-"""Background work for assessments, run by `manage.py db_worker`."""
+"""Background work for teams, run by `manage.py db_worker`."""
 
 from __future__ import annotations
 
 from django.tasks import task
 from django.utils import timezone
 
-from assessments import exports
-from assessments.models import TeamExport
+from teams import exports
+from teams.models import TeamExport
 
 
 @task()

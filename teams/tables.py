@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import django_filters
 import django_tables2 as tables
 from django.db.models import F, QuerySet
@@ -11,9 +9,9 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils.html import format_html
 
-from assessments.models import REVIEW_STATES
 from assessments.templatetags.gapwise import signed
 from taxonomy.models import Competence, Occupation
+from teams.models import MEMBER_STATES
 
 
 def _nulls_last(queryset: QuerySet, field: str, descending: bool) -> tuple[QuerySet, bool]:
@@ -40,9 +38,7 @@ class MemberTable(LabelledTable):
     last_assessed = tables.DateColumn(format="j M Y", verbose_name="Last assessed")
     state = tables.Column(verbose_name="Review")
     self_bias = tables.Column(verbose_name="Self vs validated", attrs={"td": {"class": "num"}})
-    review = tables.Column(
-        verbose_name="Assessment", empty_values=(), orderable=False, exclude_from_export=True
-    )
+    review = tables.Column(verbose_name="Assessment", empty_values=(), orderable=False)
 
     class Meta:
         attrs = {"class": "table"}
@@ -79,23 +75,14 @@ class MemberTable(LabelledTable):
             '{} <span class="code">{}</span>', record.occupation_title, record.occupation_code
         )
 
-    def value_occupation_title(self, record) -> str:
-        return f"{record.occupation_title} ({record.occupation_code})"
-
     def render_readiness(self, value) -> str:
         return f"{value}%"
-
-    def value_readiness(self, value) -> int:
-        return value
-
-    def value_last_assessed(self, value) -> str:
-        return value.date().isoformat() if value else ""
 
     def render_essentials_met(self, value, record) -> str:
         return f"{value} of {record.essentials_total}"
 
     def render_state(self, value) -> str:
-        return REVIEW_STATES[value]
+        return MEMBER_STATES[value]
 
     def render_self_bias(self, value, record) -> str:
         leaning = "over-rates" if value > 0 else "under-rates" if value < 0 else "agrees"
@@ -106,13 +93,10 @@ class MemberTable(LabelledTable):
             record.validated_count,
         )
 
-    def value_self_bias(self, value) -> Decimal:
-        return value.quantize(Decimal("0.01"))  # SQLite hands back -2 for -2.00
-
     def render_review(self, record) -> str:
         if record.latest_id is None:
             return "—"
-        url = reverse("assessments:team-review", args=[self.team_pk, record.latest_id])
+        url = reverse("teams:team-review", args=[self.team_pk, record.latest_id])
         action = "Review" if record.state != "reviewed" else "Open"
         return format_html(
             '<a href="{}" hx-boost="false">{}<span class="visually-hidden"> the assessment of {}'
@@ -131,7 +115,7 @@ class MemberFilter(django_filters.FilterSet):
         empty_label="Any",
     )
     state = django_filters.ChoiceFilter(
-        choices=list(REVIEW_STATES.items()), label="Review status", empty_label="Any"
+        choices=list(MEMBER_STATES.items()), label="Review status", empty_label="Any"
     )
     gaps = django_filters.ChoiceFilter(
         method="filter_gaps",
@@ -171,34 +155,19 @@ class CompetenceTable(LabelledTable):
     def render_relation(self, record) -> str:
         return record.get_relation_display()
 
-    def value_relation(self, record) -> str:
-        return record.relation
-
     def render_meeting(self, value, record) -> str:
         return f"{value} of {record.assessed}"
-
-    def value_meeting(self, value):
-        return value
 
     def render_mean_level(self, value) -> str:
         return f"{value:.1f}"
 
-    def value_mean_level(self, value):
-        return round(value, 2)
-
     def render_mean_gap(self, value) -> str:
         return f"{value:.1f}"
-
-    def value_mean_gap(self, value):
-        return round(value, 2)
 
     def render_coverage_risk(self, value, record) -> str:
         if value:
             return format_html('<span class="risk">Coverage risk</span>: met by {}', record.meeting)
         return "Covered"
-
-    def value_coverage_risk(self, value) -> str:
-        return "coverage risk" if value else "covered"
 
 
 class CompetenceFilter(django_filters.FilterSet):

@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 
-from assessments.models import Membership, Team
+from teams.models import Membership, Team
 
 pytestmark = pytest.mark.django_db
 

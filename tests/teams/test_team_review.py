@@ -8,8 +8,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from assessments.models import Assessment, Membership, Rating
+from assessments.models import Assessment, Rating
 from assessments.services import assessment_start
+from teams.models import Membership
 from tests.assessments.conftest import submitted_at_level
 
 pytestmark = pytest.mark.django_db
@@ -22,7 +23,7 @@ def alices(alice, team) -> Assessment:
 
 
 def review_url(team, assessment) -> str:
-    return reverse("assessments:team-review", args=[team.pk, assessment.pk])
+    return reverse("teams:team-review", args=[team.pk, assessment.pk])
 
 
 def two_competences(assessment: Assessment) -> list[int]:
@@ -73,7 +74,7 @@ def test_validating_two_competences_keeps_the_self_ratings(mia_client, mia, team
     # Both pages write it the same way, with two places whatever the database hands back.
     page = mia_client.get(review_url(team, alices)).content.decode()
     assert "−0.50 on average over 2 validated (rates themselves lower)" in page
-    table = mia_client.get(reverse("assessments:team-report", args=[team.pk])).content.decode()
+    table = mia_client.get(reverse("teams:team-report", args=[team.pk])).content.decode()
     assert "−0.50 <span" in table
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from assessments.models import EXPORT_KEEP, TeamExport
+from teams.models import EXPORT_KEEP, TeamExport
 
 
 class Command(BaseCommand):

@@ -19,27 +19,28 @@ from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from assessments import exports
-from assessments.models import Membership, Team, TeamExport
-from assessments.services import Validation, review_save, team_export_request
-from assessments.tasks import team_export_build
 from config.models import WorkerHeartbeat
 from config.tasks import reap_dead_tasks
-from tests.assessments.conftest import ALICE, crowd
+from teams import exports
+from teams.models import Membership, Team, TeamExport
+from teams.services import Validation, review_save, team_export_request
+from teams.tasks import team_export_build
+from tests.conftest import ALICE
+from tests.teams.conftest import crowd
 
 pytestmark = pytest.mark.django_db
 
 
 def ask(client, team: Team, fmt: str = "xlsx"):
-    return client.post(reverse("assessments:team-export-list", args=[team.pk]), {"format": fmt})
+    return client.post(reverse("teams:team-export-list", args=[team.pk]), {"format": fmt})
 
 
 def detail_url(export: TeamExport) -> str:
-    return reverse("assessments:team-export-detail", args=[export.team_id, export.pk])
+    return reverse("teams:team-export-detail", args=[export.team_id, export.pk])
 
 
 def download_url(export: TeamExport) -> str:
-    return reverse("assessments:team-export-download", args=[export.team_id, export.pk])
+    return reverse("teams:team-export-download", args=[export.team_id, export.pk])
 
 
 def csv_rows(response) -> list[dict[str, str]]:
@@ -59,7 +60,7 @@ def running_on_a_worker(export: TeamExport, heard_seconds_ago: float) -> None:
 
 def list_states(client, team: Team) -> dict[int, str]:
     """The status each export's row of the list shows, by export, as plain lower-case text."""
-    html = client.get(reverse("assessments:team-export-list", args=[team.pk])).content.decode()
+    html = client.get(reverse("teams:team-export-list", args=[team.pk])).content.decode()
     states = {}
     for row in re.findall(r"<tr>\s*<td data-label=\"Requested\">.*?</tr>", html, re.DOTALL):
         pk = int(re.search(r"/exports/(\d+)/", row).group(1))
@@ -314,7 +315,7 @@ def test_the_list_and_the_export_page_show_the_same_state(mia_client, mia, six_t
 @pytest.mark.parametrize("data", [{"format": "pdf"}, {"format": ""}, {}, {"format": "XLSX"}])
 def test_a_tampered_format_is_refused_and_nothing_is_queued(mia_client, six_team, data):
     team, _ = six_team
-    response = mia_client.post(reverse("assessments:team-export-list", args=[team.pk]), data)
+    response = mia_client.post(reverse("teams:team-export-list", args=[team.pk]), data)
     assert response.status_code == 400
     assert "Choose a format" in response.content.decode()
     assert not TeamExport.objects.exists() and not DBTaskResult.objects.exists()
@@ -343,7 +344,7 @@ def test_the_list_shows_the_managers_own_current_exports(
     team.managers.add(colleague)
     theirs = team_export_request(team=team, user=colleague, fmt="csv")
 
-    html = mia_client.get(reverse("assessments:team-export-list", args=[team.pk])).content.decode()
+    html = mia_client.get(reverse("teams:team-export-list", args=[team.pk])).content.decode()
     assert f'href="{download_url(done)}"' in html and "Ready: 12 ratings" in html
     assert f'href="{detail_url(pending)}"' in html and "Waiting for the task worker" in html
     for gone in (old, theirs):
@@ -394,8 +395,8 @@ def test_posting_without_the_csrf_token_fails(mia, six_team):
 
 def test_the_team_report_links_to_full_exports(mia_client, six_team):
     team, _ = six_team
-    html = mia_client.get(reverse("assessments:team-report", args=[team.pk])).content.decode()
-    assert f'href="{reverse("assessments:team-export-list", args=[team.pk])}"' in html
+    html = mia_client.get(reverse("teams:team-report", args=[team.pk])).content.decode()
+    assert f'href="{reverse("teams:team-export-list", args=[team.pk])}"' in html
 
 
 @pytest.mark.parametrize("fmt", ["xlsx", "csv"])
@@ -416,7 +417,7 @@ def test_the_list_runs_the_same_queries_for_any_number_of_exports(
     mia_client, mia, six_team, heard_seconds_ago
 ):
     team, _ = six_team
-    url = reverse("assessments:team-export-list", args=[team.pk])
+    url = reverse("teams:team-export-list", args=[team.pk])
     counts = []
     for n in (1, 20):
         while TeamExport.objects.count() < n:

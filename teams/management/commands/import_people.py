@@ -5,9 +5,9 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from assessments.services import PEOPLE_COLUMNS, people_import
 from taxonomy.services import import_run_record
 from taxonomy.tabular import DataError, read_table
+from teams.services import PEOPLE_COLUMNS, people_import
 
 
 class Command(BaseCommand):

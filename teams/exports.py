@@ -1,4 +1,5 @@
-"""Team exports: the report's tables as CSV or XLSX, and the full export a task builds.
+"""Team exports: the report's figures (teams.reports) as CSV or XLSX, and the full export
+a task builds.
 
 Every text cell that a spreadsheet could read as a formula is neutralised.
 """
@@ -9,14 +10,13 @@ import re
 
 from django.db.models import F, Value
 from django.db.models.functions import Greatest, Lower
-from django_tables2 import Table
-from django_tables2.export import TableExport
 from tablib import Databook, Dataset
 
-from assessments.models import Rating, Team, effective_level
-from assessments.tables import CompetenceTable, MemberTable
+from assessments.models import Rating, counted_level
 from taxonomy.exports import neutralise
 from taxonomy.models import ProficiencyScale
+from teams import reports
+from teams.models import Team
 
 RATING_HEADERS = [
     "Member",
@@ -36,16 +36,67 @@ RATING_HEADERS = [
 ]
 
 
-class SafeExport(TableExport):
-    """django-tables2's export with every text cell that could start a formula neutralised."""
+MEMBER_HEADERS = [
+    "Member",
+    "Occupation",
+    "Readiness",
+    "Essentials met",
+    "Essential gaps",
+    "Last assessed",
+    "Review",
+    "Self vs validated",
+]
+COMPETENCE_HEADERS = [
+    "Competence",
+    "Relation",
+    "Members meeting target",
+    "Mean level",
+    "Mean gap",
+    "Members at expert level",
+    "Coverage",
+]
 
-    def table_to_dataset(self, table, exclude_columns, dataset_kwargs=None):
-        dataset = super().table_to_dataset(table, exclude_columns, dataset_kwargs)
-        return _safe(dataset.headers, list(dataset), title=dataset.title)
+
+def members_dataset(members: list[reports.MemberFigures]) -> Dataset:
+    """The members table as data: numbers stay numbers, empty where not assessed."""
+    rows = [
+        [
+            m.name,
+            f"{m.occupation_title} ({m.occupation_code})",
+            m.readiness,
+            None if m.essentials_met is None else f"{m.essentials_met} of {m.essentials_total}",
+            m.essential_gaps,
+            m.last_assessed.date().isoformat() if m.last_assessed else "",
+            m.review_label,
+            m.self_bias,
+        ]
+        for m in members
+    ]
+    return _safe(MEMBER_HEADERS, rows, title="Members")
 
 
-def table_dataset(table: Table, title: str) -> Dataset:
-    return SafeExport("csv", table, dataset_kwargs={"title": title}).dataset
+def competences_dataset(
+    competences: list[reports.CompetenceFigures], title: str = "Competences"
+) -> Dataset:
+    rows = [
+        [
+            c.title,
+            c.relation,
+            c.meeting,
+            None if c.mean_level is None else round(c.mean_level, 2),
+            None if c.mean_gap is None else round(c.mean_gap, 2),
+            c.experts,
+            "coverage risk" if c.coverage_risk else "covered",
+        ]
+        for c in competences
+    ]
+    return _safe(COMPETENCE_HEADERS, rows, title=title)
+
+
+def as_bytes(dataset: Dataset, fmt: str) -> bytes:
+    if fmt == "csv":
+        return dataset.export("csv").encode("utf-8")
+    return Databook([dataset]).export("xlsx")
 
 
 def team_export(team: Team, fmt: str) -> tuple[bytes, int]:
@@ -62,15 +113,15 @@ def team_export(team: Team, fmt: str) -> tuple[bytes, int]:
     if fmt == "csv":
         return ratings.export("csv").encode("utf-8-sig"), len(ratings)
     top_level = ProficiencyScale.current().top_level
-    sheets = [table_dataset(MemberTable(memberships, team_pk=team.pk, order_by=()), "Members")]
+    sheets = [members_dataset(reports.member_figures(memberships))]
     for occupation in team.occupations():
         assessed = [m.latest_id for m in memberships if m.assessed_id == occupation.pk]
-        summary = Team.competence_summary(
+        summary = reports.competence_summary(
             occupation, [i for i in assessed if i is not None], top_level=top_level
         ).order_by("relation", "competence__title")
         # Sheet titles: at most 31 characters, none of \ / ? * [ ] :
         title = "Competences " + re.sub(r"[\\/?*\[\]:]", "-", occupation.code)[:19]
-        sheets.append(table_dataset(CompetenceTable(summary, order_by=()), title))
+        sheets.append(competences_dataset(reports.competence_figures(summary), title))
     sheets.append(ratings)
     return Databook(sheets).export("xlsx"), len(ratings)
 
@@ -78,7 +129,7 @@ def team_export(team: Team, fmt: str) -> tuple[bytes, int]:
 def rating_dataset(memberships: list) -> Dataset:
     """One row per member and competence of their latest submitted assessment."""
     members = {m.latest_id: m for m in memberships if m.latest_id is not None}
-    counted = effective_level()
+    counted = counted_level()
     rows = (
         Rating.objects.filter(assessment_id__in=list(members), relation__gt="")
         .annotate(counted=counted, gap=Greatest(F("target_level") - counted, Value(0)))

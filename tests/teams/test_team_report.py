@@ -17,15 +17,18 @@ from django.urls import reverse
 from django.utils import timezone
 
 from assessments import charts
-from assessments.models import Assessment, Membership, Team
-from assessments.services import Validation, review_save
-from tests.assessments.conftest import crowd, submitted
+from assessments.models import Assessment
+from teams import reports
+from teams.models import Membership, Team
+from teams.services import Validation, review_save
+from tests.assessments.conftest import submitted
+from tests.teams.conftest import crowd
 
 pytestmark = pytest.mark.django_db
 
 
 def report(client, team: Team, **params):
-    return client.get(reverse("assessments:team-report", args=[team.pk]), params)
+    return client.get(reverse("teams:team-report", args=[team.pk]), params)
 
 
 def members_rows(response) -> list[list[str]]:
@@ -104,7 +107,7 @@ def test_sort_links_are_real_links_and_htmx_gets_only_the_table(mia_client, six_
     assert page.startswith("<!doctype html>")
 
     part = mia_client.get(
-        reverse("assessments:team-report", args=[team.pk]),
+        reverse("teams:team-report", args=[team.pk]),
         {"m-sort": "-readiness"},
         headers={"HX-Request": "true", "HX-Target": "members"},
     ).content.decode()
@@ -260,7 +263,7 @@ def test_readiness_over_time_takes_each_members_latest_by_the_months_end(six_tea
     Assessment.objects.filter(user=alice).update(submitted_at=moment)
     Assessment.objects.filter(user=bob).update(submitted_at=moment.replace(month=11, day=2))
 
-    points = team.readiness_by_month(today=date(2026, 11, 25))
+    points = reports.readiness_by_month(team, today=date(2026, 11, 25))
 
     assert [(p.month, p.readiness, p.members) for p in points] == [
         (date(2026, 9, 1), 60.0, 1),
@@ -306,23 +309,23 @@ def test_a_manager_of_another_team_a_technician_and_an_admin_get_404(
     client, six_team, other_team, alice, admin_user
 ):
     team, _ = six_team
-    url = reverse("assessments:team-report", args=[team.pk])
+    url = reverse("teams:team-report", args=[team.pk])
     for user in (other_team.managers.get(), alice, admin_user):
         client.force_login(user)
         assert client.get(url).status_code == 404
     client.force_login(alice)
-    assert client.get(reverse("assessments:team-list")).status_code == 404
+    assert client.get(reverse("teams:team-list")).status_code == 404
 
 
 def test_signed_out_visitors_are_sent_to_sign_in(client, six_team):
     team, _ = six_team
-    response = client.get(reverse("assessments:team-report", args=[team.pk]))
+    response = client.get(reverse("teams:team-report", args=[team.pk]))
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
 
 
 def test_the_team_list_shows_only_the_managers_teams(mia_client, six_team, other_team):
-    html = mia_client.get(reverse("assessments:team-list")).content.decode()
+    html = mia_client.get(reverse("teams:team-list")).content.decode()
     assert ">Six</a>" in html and "Network" not in html
     assert ">My teams</a>" in html
 
@@ -340,7 +343,7 @@ def test_query_counts_do_not_grow_with_the_team(mia_client, mia, make_profile, h
         team = Team.objects.create(name=f"T{size}", occupation=make_profile(20, f"Q{size}"))
         team.managers.add(mia)
         crowd(team, size)
-        url = reverse("assessments:team-report", args=[team.pk])
+        url = reverse("teams:team-report", args=[team.pk])
         with CaptureQueriesContext(connection) as queries:
             response = mia_client.get(url, {"m-sort": "-readiness"}, headers=headers)
         assert response.status_code == 200

@@ -1,0 +1,340 @@
+"""One person's gap report as plain data: what the report page renders, what its CSV
+writes and what an API can serialise. The arithmetic is assessments.scoring's; this module
+only reads what it needs (a fixed number of queries, whatever the size of the profile) and
+puts the answers in order.
+
+Two readinesses, named apart everywhere: the self-rated readiness (the person's own levels;
+the report's headline) and the reviewed readiness (a manager's validated level where there
+is one, else the self rating; stored on the assessment, what the team report counts).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from assessments import scoring
+from assessments.models import Assessment, LearningResource, Rating
+from taxonomy.models import Competence, Occupation, Requirement, profile_section
+
+
+@dataclass(frozen=True)
+class Headline:
+    readiness: int | None  # self-rated
+    essentials_met: int
+    essentials_total: int
+    verdict: str
+
+
+@dataclass(frozen=True)
+class Resource:
+    title: str
+    url: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class Gap:
+    line: scoring.Line
+    resources: tuple[Resource, ...]
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    caption: str
+    column: str
+    rows: tuple[scoring.Summary, ...]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """What changed since the person's previous submitted assessment of the occupation."""
+
+    assessment_id: int
+    submitted_at: datetime
+    readiness: int | None
+    readiness_delta: int | None
+    essentials_met: int
+    essentials_delta: int
+    changes: tuple[scoring.Change, ...]
+
+
+@dataclass(frozen=True)
+class CareerMatch:
+    code: str
+    title: str
+    url: str
+    match: scoring.Match
+
+
+@dataclass(frozen=True)
+class ReviewLine:
+    title: str
+    answered: bool
+    level: int | None  # the self rating
+    validated_level: int | None
+    comment: str
+
+
+@dataclass(frozen=True)
+class Review:
+    """A manager's review, with the reviewed readiness."""
+
+    reviewed_at: datetime | None
+    reviewer: str
+    readiness: int | None  # reviewed
+    essentials_met: int | None
+    essentials_total: int | None
+    lines: tuple[ReviewLine, ...]
+
+
+@dataclass(frozen=True)
+class GapReport:
+    assessment_id: int
+    occupation_code: str
+    occupation_title: str
+    is_draft: bool
+    submitted_at: datetime | None
+    headline: Headline
+    lines: tuple[scoring.Line, ...]
+    sections: tuple[scoring.Summary, ...]  # by profile section, as the chart draws them
+    gaps: tuple[Gap, ...]
+    strengths: tuple[scoring.Line, ...]
+    breakdowns: tuple[Breakdown, ...]
+    comparison: Comparison | None
+    matches: tuple[CareerMatch, ...]
+    review: Review | None
+
+
+@dataclass(frozen=True)
+class ListEntry:
+    """A line of My assessments: a draft's progress, or a submission's result."""
+
+    assessment: Assessment
+    readiness: int | None  # self-rated; None for a draft
+    verdict: str
+    rated: int
+
+
+def assessment_entries(user) -> list[ListEntry]:
+    """The user's assessments, newest first, each with its result. Three queries."""
+    assessments = list(
+        Assessment.objects.owned_by(user)
+        .with_review_state()
+        .select_related("occupation", "reviewed_by")
+        .prefetch_related("ratings__competence")
+    )
+    entries = []
+    for assessment in assessments:
+        ratings = list(assessment.ratings.all())
+        lines = [] if assessment.is_draft else assessment.lines([], ratings)
+        entries.append(
+            ListEntry(
+                assessment=assessment,
+                readiness=scoring.percent(scoring.readiness(lines)) if lines else None,
+                verdict=scoring.verdict(lines) if lines else "",
+                rated=sum(r.answered for r in ratings),
+            )
+        )
+    return entries
+
+
+def gap_report(assessment: Assessment) -> GapReport:
+    """The report of an assessment read with its occupation and reviewer."""
+    ratings = _ratings(assessment)
+    lines = _lines(assessment, ratings)
+    gaps = scoring.ordered_gaps(lines)
+    resources = _resources_by_competence([line.key for line in gaps])
+    met, total = scoring.essentials_met(lines)
+    readiness = scoring.percent(scoring.readiness(lines))
+    return GapReport(
+        assessment_id=assessment.pk,
+        occupation_code=assessment.occupation.code,
+        occupation_title=assessment.occupation.title,
+        is_draft=assessment.is_draft,
+        submitted_at=assessment.submitted_at,
+        headline=Headline(readiness, met, total, scoring.verdict(lines)),
+        lines=tuple(lines),
+        sections=tuple(
+            scoring.breakdown(
+                lines,
+                lambda line: profile_section(line.relation, line.kind).label,
+                [section.label for section in Requirement.SECTIONS],
+            )
+        ),
+        gaps=tuple(Gap(line, tuple(resources.get(line.key, ()))) for line in gaps),
+        strengths=tuple(scoring.strengths(lines)),
+        breakdowns=(
+            _breakdown(lines, "By kind", "Kind", "kind", Competence.Kind),
+            _breakdown(
+                lines, "By reuse level", "Reuse level", "reuse_level", Competence.ReuseLevel
+            ),
+        ),
+        comparison=_comparison(assessment, lines, readiness, met),
+        matches=tuple(_career_matches(assessment)),
+        review=_review(assessment, ratings),
+    )
+
+
+def _ratings(assessment: Assessment) -> list[Rating]:
+    return list(
+        assessment.ratings.select_related("competence").order_by("competence__title", "id")
+    )
+
+
+def _lines(assessment: Assessment, ratings: list[Rating] | None = None) -> list[scoring.Line]:
+    """The live profile for a draft, the snapshot once submitted."""
+    requirements = []
+    if assessment.is_draft:
+        requirements = list(
+            Requirement.objects.filter(occupation=assessment.occupation_id)
+            .select_related("competence")
+            .order_by("competence__title")
+        )
+    return assessment.lines(requirements, _ratings(assessment) if ratings is None else ratings)
+
+
+def _breakdown(
+    lines: list[scoring.Line],
+    caption: str,
+    column: str,
+    attribute: str,
+    choices: type[Competence.Kind] | type[Competence.ReuseLevel],
+) -> Breakdown:
+    """Summaries per value of the attribute, named and ordered as the choices are."""
+    labels: dict[str, str] = dict(choices.choices)
+    key: Callable[[scoring.Line], str] = lambda line: getattr(line, attribute)  # noqa: E731
+    summaries = scoring.breakdown(lines, key, list(labels))
+    rows = tuple(replace(s, name=labels.get(s.name, s.name)) for s in summaries)
+    return Breakdown(caption, column, rows)
+
+
+def _resources_by_competence(competence_ids: list[int]) -> dict[int, list[Resource]]:
+    links = (
+        LearningResource.competences.through.objects.filter(competence_id__in=competence_ids)
+        .select_related("learningresource")
+        .order_by("learningresource__title")
+    )
+    found: dict[int, list[Resource]] = {}
+    for link in links:
+        r = link.learningresource
+        found.setdefault(link.competence_id, []).append(
+            Resource(r.title, r.url, r.get_kind_display())
+        )
+    return found
+
+
+def _comparison(
+    assessment: Assessment, lines: list[scoring.Line], readiness: int | None, met: int
+) -> Comparison | None:
+    earlier = Assessment.objects.submitted().filter(
+        user=assessment.user_id, occupation=assessment.occupation_id
+    )
+    if assessment.submitted_at is not None:
+        earlier = earlier.filter(submitted_at__lt=assessment.submitted_at)
+    previous = earlier.order_by("-submitted_at").first()
+    if previous is None:
+        return None
+    before = _lines(previous)
+    before_readiness = scoring.percent(scoring.readiness(before))
+    before_met = scoring.essentials_met(before)[0]
+    both = readiness is not None and before_readiness is not None
+    return Comparison(
+        assessment_id=previous.pk,
+        submitted_at=previous.submitted_at,
+        readiness=before_readiness,
+        readiness_delta=readiness - before_readiness if both else None,
+        essentials_met=before_met,
+        essentials_delta=met - before_met,
+        changes=tuple(c for c in scoring.compare(before, lines) if c.delta),
+    )
+
+
+def _career_matches(assessment: Assessment) -> list[CareerMatch]:
+    """Top occupations by readiness from the owner's latest level of each competence."""
+    latest: dict[int, int | None] = {}
+    ratings = (
+        Rating.objects.filter(assessment__user=assessment.user_id, answered=True)
+        .order_by("competence_id", "-updated_at", "-id")
+        .values_list("competence_id", "level")
+    )
+    for competence_id, level in ratings:
+        latest.setdefault(competence_id, level)
+    if not latest:
+        return []
+    sharing = (
+        Requirement.objects.filter(competence_id__in=list(latest))
+        .exclude(occupation=assessment.occupation_id)
+        .values("occupation_id")
+    )
+    profiles: dict[int, list[scoring.Line]] = {}
+    for occupation_id, competence_id, relation, target, weight in Requirement.objects.filter(
+        occupation__in=sharing
+    ).values_list("occupation_id", "competence_id", "relation", "target_level", "weight"):
+        profiles.setdefault(occupation_id, []).append(
+            scoring.Line(competence_id, "", relation, target, weight)
+        )
+    matches = scoring.career_matches(latest, profiles)
+    occupations = Occupation.objects.in_bulk([m.occupation for m in matches])
+    return [
+        CareerMatch(o.code, o.title, o.get_absolute_url(), m)
+        for m in matches
+        for o in [occupations[m.occupation]]
+    ]
+
+
+def _review(assessment: Assessment, ratings: list[Rating]) -> Review | None:
+    reviewed = [
+        ReviewLine(r.competence.title, r.answered, r.level, r.validated_level, r.review_comment)
+        for r in ratings
+        if r.validated_level is not None or r.review_comment
+    ]
+    if not reviewed and assessment.reviewed_at is None:
+        return None
+    reviewer = assessment.reviewed_by
+    return Review(
+        reviewed_at=assessment.reviewed_at,
+        reviewer=(reviewer.get_full_name() or reviewer.get_username()) if reviewer else "",
+        readiness=assessment.readiness,
+        essentials_met=assessment.essentials_met,
+        essentials_total=assessment.essentials_total,
+        lines=tuple(reviewed),
+    )
+
+
+CSV_HEADER = [
+    "competence_uri",
+    "competence",
+    "relation",
+    "kind",
+    "reuse_level",
+    "target_level",
+    "weight",
+    "self_level",
+    "gap",
+    "met",
+]
+
+
+def csv_rows(assessment: Assessment) -> list[list[object]]:
+    """The report's lines as the CSV's rows (CSV_HEADER), text not yet neutralised."""
+    lines = _lines(assessment)
+    uris = dict(
+        Competence.objects.filter(pk__in=[line.key for line in lines]).values_list("pk", "uri")
+    )
+    return [
+        [
+            uris.get(line.key) or "",
+            line.title,
+            line.relation,
+            line.kind,
+            line.reuse_level,
+            line.target,
+            f"{line.weight.normalize():f}",
+            line.score,
+            line.gap,
+            "yes" if line.met else "no",
+        ]
+        for line in lines
+    ]

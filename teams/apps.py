@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class TeamsConfig(AppConfig):
+    name = "teams"
+    verbose_name = "Teams"
+
+    def ready(self) -> None:
+        from taxonomy.tasks import IMPORT_COMMANDS
+
+        IMPORT_COMMANDS.add("import_people")  # queueable with enqueue_import

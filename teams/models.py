@@ -1,0 +1,257 @@
+"""Teams: people assessed against an occupation, who manages them, and their exports.
+
+The figures of each member come from their latest submitted assessment (assessments);
+this app reads them, never the other way round.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import (
+    Case,
+    CharField,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Concat, Lower
+from django.tasks import TaskResultStatus
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.functional import cached_property
+from simple_history.models import HistoricalRecords
+
+from assessments.models import Assessment, ReviewState
+from config.tasks import task_statuses
+from taxonomy.models import Occupation
+
+
+class Team(models.Model):
+    """People assessed against one occupation by default, and who manages them.
+
+    The team report counts each member's latest submitted assessment of the occupation they
+    are assessed against, with the validated level where a manager gave one, else the self
+    rating. Its reads run a fixed number of queries whatever the team's size: per-member
+    figures are stored on the assessment (see Assessment.readiness), the rest is SQL.
+    """
+
+    name = models.CharField(max_length=100, unique=True)
+    occupation = models.ForeignKey(
+        Occupation,
+        on_delete=models.PROTECT,
+        related_name="teams",
+        help_text="What members are assessed against, unless their membership says otherwise.",
+    )
+    managers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="managed_teams", blank=True
+    )
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="Membership", related_name="teams", blank=True
+    )
+
+    history = HistoricalRecords(m2m_fields=[managers])
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("teams:team-report", args=[self.pk])
+
+    def occupations(self) -> models.QuerySet[Occupation]:
+        """The occupations the members are assessed against."""
+        chosen = self.memberships.filter(occupation__isnull=False).values("occupation")
+        return Occupation.objects.filter(Q(pk=self.occupation_id) | Q(pk__in=chosen)).order_by(
+            "title"
+        )
+
+    def assessed_members(self, occupation: Occupation) -> list[dict]:
+        """The members assessed against `occupation` who have submitted, by name: each as
+        {"latest_id": their latest submitted assessment, "member_name": ...}."""
+        return list(
+            self.memberships.with_latest()
+            .filter(assessed_id=occupation.pk, latest_id__isnull=False)
+            .order_by(Lower("member_name"), "pk")
+            .values("latest_id", "member_name")
+        )
+
+
+class MembershipQuerySet(models.QuerySet):
+    def with_assessed(self) -> MembershipQuerySet:
+        """Annotate `assessed_id`: the occupation the member is assessed against."""
+        return self.annotate(assessed_id=Coalesce("occupation", "team__occupation"))
+
+    def with_latest(self) -> MembershipQuerySet:
+        """Annotate each membership with the occupation it is assessed against, the
+        member's display name, the figures of their latest submitted assessment of that
+        occupation (None when there is none) and its review `state`: a ReviewState value,
+        or "not-assessed" (NOT_ASSESSED) when there is no such assessment.
+        """
+        latest = (
+            Assessment.objects.submitted()
+            .with_review_state()
+            .filter(user=OuterRef("user"), occupation=OuterRef("assessed_id"))
+            .annotate(essential_gaps=F("essentials_total") - F("essentials_met"))
+            .order_by("-submitted_at", "-pk")
+        )
+        return (
+            self.select_related("user")
+            .with_assessed()
+            .annotate(
+                occupation_title=Coalesce("occupation__title", "team__occupation__title"),
+                occupation_code=Coalesce("occupation__code", "team__occupation__code"),
+                member_name=Case(
+                    When(Q(user__first_name="") & Q(user__last_name=""), then="user__username"),
+                    default=Concat("user__first_name", Value(" "), "user__last_name"),
+                    output_field=CharField(),
+                ),
+            )
+            .annotate(**{name: Subquery(latest.values(f)[:1]) for name, f in LATEST_FIELDS.items()})
+            .annotate(
+                state=Coalesce("latest_review_state", Value(NOT_ASSESSED), output_field=CharField())
+            )
+        )
+
+
+LATEST_FIELDS = {  # annotation: field of the latest submitted assessment
+    "latest_id": "pk",
+    "readiness": "readiness",
+    "essentials_met": "essentials_met",
+    "essentials_total": "essentials_total",
+    "essential_gaps": "essential_gaps",
+    "last_assessed": "submitted_at",
+    "reviewed_at": "reviewed_at",
+    "validated_count": "validated_count",
+    "self_bias": "self_bias",
+    "latest_review_state": "review_state",
+}
+NOT_ASSESSED = "not-assessed"
+# The members table's review column and filter: an assessment's ReviewState, or none yet.
+MEMBER_STATES = {NOT_ASSESSED: "Not assessed", **dict(ReviewState.choices)}
+
+
+class Membership(models.Model):
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    occupation = models.ForeignKey(
+        Occupation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Leave empty to assess this member against the team's occupation.",
+    )
+
+    objects = MembershipQuerySet.as_manager()
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["team", "user__username"]
+        constraints = [
+            models.UniqueConstraint(fields=["team", "user"], name="unique_membership"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.team}"
+
+
+EXPORT_KEEP = timedelta(days=7)
+# An export not ready after this long has failed: its task never started (no worker is
+# running) or hangs. One whose task failed, or whose worker died, shows as failed at once.
+EXPORT_PENDING = timedelta(hours=1)
+
+
+class TeamExportQuerySet(models.QuerySet):
+    def current(self) -> TeamExportQuerySet:
+        """Exports still kept: they hold personal data, so they go after EXPORT_KEEP."""
+        return self.filter(requested_at__gte=timezone.now() - EXPORT_KEEP)
+
+    def expired(self) -> TeamExportQuerySet:
+        """Exports past EXPORT_KEEP whose file is still there."""
+        return self.filter(requested_at__lt=timezone.now() - EXPORT_KEEP, content__isnull=False)
+
+    def with_task_status(self) -> list[TeamExport]:
+        """The exports, as a list, each with its task's status read for all at once (which
+        TeamExport.state needs), so a list of exports costs the same queries at any length."""
+        exports = list(self)
+        statuses = task_statuses(e.task_id for e in exports if not (e.finished_at or e.failed_at))
+        for export in exports:
+            export.task_status = statuses.get(export.task_id)
+        return exports
+
+
+class TeamExport(models.Model):
+    """A manager's full export of a team, built by a task (assessments.tasks) so the
+    request that asks for it returns at once. The file is kept in the database, where
+    every app server and worker can reach it. After EXPORT_KEEP the file goes (see the
+    prune_exports command) and the row stays, as the record of who exported what.
+    """
+
+    class Format(models.TextChoices):
+        XLSX = "xlsx", "Excel workbook: members, competences and every rating"
+        CSV = "csv", "CSV: every rating, one row per member and competence"
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="exports")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="team_exports"
+    )
+    format = models.CharField(max_length=4, choices=Format.choices)
+    requested_at = models.DateTimeField(default=timezone.now, db_index=True)
+    task_id = models.CharField(max_length=64, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+    rows = models.PositiveIntegerField(null=True, blank=True)
+    content = models.BinaryField(null=True, blank=True)
+
+    objects = TeamExportQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.team} export {self.pk} ({self.format})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("teams:team-export-detail", args=[self.team_id, self.pk])
+
+    @cached_property
+    def task_status(self) -> str | None:
+        """Its task's status, a task whose worker stopped responding counted as failed;
+        None once the task result is pruned. TeamExportQuerySet.with_task_status() reads
+        it for many exports at once."""
+        return task_statuses([self.task_id]).get(self.task_id)
+
+    @property
+    def state(self) -> str:
+        """ "ready", "failed", "queued" or "running": what the list, the export's page and
+        the refusal to ask twice all go by."""
+        if self.finished_at:
+            return "ready"
+        if self.failed_at or self.requested_at < timezone.now() - EXPORT_PENDING:
+            return "failed"
+        if self.task_status == TaskResultStatus.READY:
+            return "queued"
+        # SUCCESSFUL too: the task finished after this row was read, so the next look
+        # finds the file (the task saves it before it returns).
+        if self.task_status in (TaskResultStatus.RUNNING, TaskResultStatus.SUCCESSFUL):
+            return "running"
+        return "failed"  # the task failed, its worker died, or its result is gone
+
+    @property
+    def expires_at(self):
+        return self.requested_at + EXPORT_KEEP
+
+    @property
+    def filename(self) -> str:
+        return f"{self.team.name} full export {self.requested_at:%Y-%m-%d}.{self.format}"

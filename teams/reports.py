@@ -1,0 +1,233 @@
+"""A team's figures as plain data: what the team report renders, what its exports write
+and what an API can serialise. Each is read with a fixed number of queries, whatever the
+size of the team; the arithmetic is SQL over counted_level() and the figures stored on
+each assessment at submit and review (assessments.services.assessment_summarise).
+
+"Readiness" here is the reviewed readiness: a manager's validated level counts where there
+is one, else the self rating.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from statistics import fmean
+
+from django.db.models import (
+    Avg,
+    Case,
+    Count,
+    F,
+    FilteredRelation,
+    IntegerField,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import Greatest
+from django.db.models.lookups import Exact
+from django.utils import timezone
+
+from assessments.models import Assessment, Rating, counted_level
+from taxonomy.models import Occupation, Requirement
+from teams.models import MEMBER_STATES, Membership, Team
+
+
+@dataclass(frozen=True)
+class MemberFigures:
+    """One member's latest submitted assessment of the occupation they are assessed
+    against; the figures are None while there is none."""
+
+    name: str
+    username: str
+    occupation_code: str
+    occupation_title: str
+    assessment_id: int | None
+    readiness: int | None
+    essentials_met: int | None
+    essentials_total: int | None
+    essential_gaps: int | None
+    last_assessed: datetime | None
+    review_state: str
+    self_bias: Decimal | None
+    validated_count: int | None
+
+    @property
+    def review_label(self) -> str:
+        return MEMBER_STATES[self.review_state]
+
+
+def member_figures(memberships: Iterable[Membership]) -> list[MemberFigures]:
+    """Figures of memberships read with MembershipQuerySet.with_latest(), in their order."""
+    return [
+        MemberFigures(
+            name=m.member_name,
+            username=m.user.username,
+            occupation_code=m.occupation_code,
+            occupation_title=m.occupation_title,
+            assessment_id=m.latest_id,
+            readiness=m.readiness,
+            essentials_met=m.essentials_met,
+            essentials_total=m.essentials_total,
+            essential_gaps=m.essential_gaps,
+            last_assessed=m.last_assessed,
+            review_state=m.state,
+            self_bias=None if m.self_bias is None else Decimal(m.self_bias).quantize(CENTS),
+            validated_count=m.validated_count,
+        )
+        for m in memberships
+    ]
+
+
+CENTS = Decimal("0.01")  # SQLite hands back -2 for -2.00
+
+
+def competence_summary(
+    occupation: Occupation, assessment_ids: list[int], *, top_level: int
+) -> QuerySet[Requirement]:
+    """The occupation's profile lines, each annotated with what the given assessments say
+    of it: `assessed`, `meeting` (target met), `mean_level`, `mean_gap`, `experts` (at the
+    scale's top level) and `coverage_risk` (fewer than two meet it). Targets are those each
+    assessment was submitted against. A queryset, so tables can filter and sort it in SQL.
+    """
+    level = counted_level("r__")
+    rated = Q(r__isnull=False)
+    return (
+        Requirement.objects.filter(occupation=occupation)
+        .select_related("competence")
+        .annotate(
+            r=FilteredRelation(
+                "competence__ratings",
+                condition=Q(competence__ratings__assessment_id__in=assessment_ids),
+            )
+        )
+        .annotate(
+            assessed=Count("r"),
+            meeting=Count("r", filter=rated & Q(r__target_level__lte=level)),
+            mean_level=Avg(level, filter=rated),
+            mean_gap=Avg(Greatest(F("r__target_level") - level, Value(0)), filter=rated),
+            experts=Count("r", filter=rated & Exact(level, top_level)),
+        )
+        .annotate(
+            coverage_risk=Case(
+                When(meeting__lt=2, then=Value(1)), default=Value(0), output_field=IntegerField()
+            )
+        )
+    )
+
+
+@dataclass(frozen=True)
+class CompetenceFigures:
+    competence_id: int
+    title: str
+    relation: str
+    kind: str
+    reuse_level: str
+    assessed: int
+    meeting: int
+    mean_level: float | None
+    mean_gap: float | None
+    experts: int
+    coverage_risk: bool
+
+
+def competence_figures(lines: Iterable[Requirement]) -> list[CompetenceFigures]:
+    """Figures of profile lines read with competence_summary(), in their order."""
+    return [
+        CompetenceFigures(
+            competence_id=line.competence_id,
+            title=line.competence.title,
+            relation=line.relation,
+            kind=line.competence.kind,
+            reuse_level=line.competence.reuse_level,
+            assessed=line.assessed,
+            meeting=line.meeting,
+            mean_level=None if line.mean_level is None else float(line.mean_level),
+            mean_gap=None if line.mean_gap is None else float(line.mean_gap),
+            experts=line.experts,
+            coverage_risk=bool(line.coverage_risk),
+        )
+        for line in lines
+    ]
+
+
+@dataclass(frozen=True)
+class HeatCell:
+    level: int | None  # None: the competence is not in that member's assessment
+    below: bool
+
+    @property
+    def text(self) -> str:
+        return "–" if self.level is None else str(self.level)
+
+    @property
+    def css(self) -> str:
+        if self.level is None:
+            return "heat heat-none"
+        return f"heat heat-{self.level}{' below' if self.below else ''}"
+
+
+@dataclass(frozen=True)
+class HeatRow:
+    title: str
+    relation: str
+    target: int
+    cells: tuple[HeatCell, ...]
+
+
+def heat_rows(occupation: Occupation, assessment_ids: list[int]) -> list[HeatRow]:
+    """The occupation's profile, essentials first, with the level each of the given
+    assessments counts for it (columns in the order given). Two queries."""
+    found = Rating.objects.counted_levels(assessment_ids)
+    requirements = occupation.requirements.select_related("competence").order_by(
+        "relation",
+        "competence__title",  # essential sorts before optional
+    )
+    rows = []
+    for r in requirements:
+        levels = [found.get((r.competence_id, a)) for a in assessment_ids]
+        cells = tuple(
+            HeatCell(level, level is not None and level < r.target_level) for level in levels
+        )
+        rows.append(HeatRow(r.competence.title, r.relation, r.target_level, cells))
+    return rows
+
+
+@dataclass(frozen=True)
+class MonthPoint:
+    month: date
+    readiness: float
+    members: int
+
+
+def readiness_by_month(team: Team, *, today: date | None = None) -> list[MonthPoint]:
+    """For each month since the first submission, the mean readiness of the members'
+    latest submitted assessments (of the occupation each is assessed against) as they
+    stood at the month's end. Members not assessed by then are left out of that month.
+    """
+    assessed = {m.user_id: m.assessed_id for m in team.memberships.with_assessed()}
+    rows = [
+        row
+        for row in Assessment.objects.submitted()
+        .filter(user__in=list(assessed), readiness__isnull=False)
+        .order_by("submitted_at")
+        .values_list("user_id", "occupation_id", "submitted_at", "readiness")
+        if assessed[row[0]] == row[1]
+    ]
+    if not rows:
+        return []
+    today = today or timezone.localdate()
+    month = timezone.localdate(rows[0][2]).replace(day=1)
+    points, latest, i = [], {}, 0
+    while month <= today:
+        last_day = month.replace(day=calendar.monthrange(month.year, month.month)[1])
+        while i < len(rows) and timezone.localdate(rows[i][2]) <= last_day:
+            latest[rows[i][0]] = rows[i][3]
+            i += 1
+        points.append(MonthPoint(month, round(fmean(latest.values()), 1), len(latest)))
+        month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    return points

@@ -1,0 +1,273 @@
+"""A manager's pages: their teams, the team report, full exports and the review."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, QuerySet
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+from django_tables2 import RequestConfig
+
+from assessments import charts, scoring
+from assessments.models import Assessment
+from assessments.services import AssessmentError
+from config.http import HtmxHttpRequest, download, refuse
+from taxonomy.models import Occupation, ProficiencyScale
+from teams import exports, reports
+from teams.forms import read_validations
+from teams.models import Team, TeamExport
+from teams.services import review_save, team_export_request
+from teams.tables import CompetenceFilter, CompetenceTable, MemberFilter, MemberTable
+
+
+def _get_team_for_manager(request: HtmxHttpRequest, pk: int) -> Team:
+    """A team the signed-in user manages; any other team is a 404."""
+    return get_object_or_404(request.user.managed_teams.select_related("occupation"), pk=pk)
+
+
+def _get_member_assessment(team: Team, pk: int, manager) -> Assessment:
+    """What a manager reviews: a member's latest submitted assessment of the occupation the
+    team assesses them against; never an older one, another occupation's, or their own."""
+    latest = team.memberships.with_latest().exclude(user=manager).values("latest_id")
+    return get_object_or_404(
+        Assessment.objects.filter(pk__in=latest)
+        .with_review_state()
+        .select_related("user", "occupation", "reviewed_by"),
+        pk=pk,
+    )
+
+
+@login_required
+@require_GET
+def team_list(request: HtmxHttpRequest) -> HttpResponse:
+    teams = list(
+        request.user.managed_teams.select_related("occupation").annotate(
+            member_count=Count("memberships")
+        )
+    )
+    if not teams:
+        raise Http404("You manage no team.")
+    return render(request, "teams/team_list.html", {"teams": teams})
+
+
+TEAM_SECTIONS = ("members", "competences", "heatmap")
+EXPORTS = {"members", "competences"}
+HEAT_MAP_MEMBERS = 25
+
+
+@login_required
+@require_GET
+def team_report(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Members, competences, heat map and readiness over time; each table sorts, filters
+    and pages through plain links that htmx swaps in place, and exports as CSV or XLSX.
+    """
+    team = _get_team_for_manager(request, pk)
+    occupations = list(team.occupations())
+    occupation = _chosen_occupation(request, team, occupations)
+    export, fmt = request.GET.get("export"), request.GET.get("format", "csv")
+    if export is not None and (export not in EXPORTS or fmt not in ("csv", "xlsx")):
+        return refuse("Export members or competences, as csv or xlsx.", status=400)
+    # An export or an htmx swap needs one section; the page needs them all.
+    part = request.htmx.target if request.htmx and request.htmx.target in TEAM_SECTIONS else None
+    wanted = {export or part} if export or part else set(TEAM_SECTIONS)
+
+    context: dict = {"team": team, "occupations": occupations, "occupation": occupation}
+    if "members" in wanted:
+        member_filter = MemberFilter(
+            request.GET, queryset=team.memberships.with_latest(), occupations=team.occupations()
+        )
+        if member_filter.errors:
+            return refuse(_filter_errors(member_filter), status=400)
+        members = MemberTable(member_filter.qs, team_pk=team.pk)
+        RequestConfig(request, paginate=not export and {"per_page": 25}).configure(members)
+        context.update(
+            member_filter=member_filter,
+            members=members,
+            members_keep=_other_params(request, member_filter, "m-page"),
+        )
+    if wanted & {"competences", "heatmap"}:
+        scale = ProficiencyScale.current()
+        levels = scale.ordered_levels
+        assessed = team.assessed_members(occupation)
+        context["assessed"] = len(assessed)
+    if "competences" in wanted:
+        ids = [m["latest_id"] for m in assessed]
+        summary = reports.competence_summary(occupation, ids, top_level=scale.top_level)
+        competence_filter = CompetenceFilter(request.GET, queryset=summary)
+        if competence_filter.errors:
+            return refuse(_filter_errors(competence_filter), status=400)
+        competences = CompetenceTable(competence_filter.qs)
+        RequestConfig(request, paginate=False).configure(competences)
+        context.update(
+            competence_filter=competence_filter,
+            competences=competences,
+            competences_keep=_other_params(request, competence_filter),
+        )
+    if export:
+        rows = [row.record for row in context[export].rows]  # as filtered and sorted
+        if export == "members":
+            dataset = exports.members_dataset(reports.member_figures(rows))
+        else:
+            dataset = exports.competences_dataset(reports.competence_figures(rows))
+        return download(
+            exports.as_bytes(dataset, fmt),
+            filename=f"{team.name} {export}.{fmt}",
+            content_type=EXPORT_TYPES[fmt],
+        )
+    if "heatmap" in wanted:
+        page = Paginator(assessed, HEAT_MAP_MEMBERS).get_page(request.GET.get("heat_page"))
+        members = list(page.object_list)
+        context["heat"] = {
+            "page": page,
+            "members": members,
+            "rows": reports.heat_rows(occupation, [m["latest_id"] for m in members]),
+            "levels": levels,
+        }
+    if part:
+        return render(request, f"teams/team_report.html#{part}", context)
+    points = reports.readiness_by_month(team)
+    context["timeline"] = points
+    context["timeline_chart"] = charts.line(
+        [(point.month.strftime("%b %Y"), point.readiness) for point in points]
+    )
+    return render(request, "teams/team_report.html", context)
+
+
+def _chosen_occupation(request: HtmxHttpRequest, team: Team, occupations: list[Occupation]):
+    code = request.GET.get("occupation")
+    if not code:
+        return team.occupation
+    for occupation in occupations:
+        if occupation.code == code:
+            return occupation
+    raise Http404("No member of this team is assessed against that occupation.")
+
+
+def _other_params(request: HtmxHttpRequest, filterset, *also: str) -> list[tuple[str, str]]:
+    """The query's other parameters, for hidden inputs that keep them when this filters."""
+    own = {filterset.form.add_prefix(name) for name in filterset.form.fields}
+    return [
+        (key, value)
+        for key, value in request.GET.items()
+        if key not in own and key not in also and key not in ("export", "format")
+    ]
+
+
+def _filter_errors(filterset) -> str:
+    return " ".join(
+        f"{filterset.form.fields[name].label}: {' '.join(errors)}"
+        for name, errors in filterset.errors.items()
+    )
+
+
+EXPORT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def _my_exports(request: HtmxHttpRequest, team: Team) -> QuerySet[TeamExport]:
+    """The signed-in user's current exports of the team; anyone else's are not there."""
+    return team.exports.current().filter(requested_by=request.user)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def team_export_list(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """The manager's full exports of the team; a POST asks the task worker for a new one."""
+    team = _get_team_for_manager(request, pk)
+    mine = _my_exports(request, team).defer("content")
+    if request.method == "POST":
+        fmt = request.POST.get("format")
+        if fmt not in TeamExport.Format.values:
+            return refuse("Choose a format: an Excel workbook or CSV.", status=400)
+        latest = mine.filter(finished_at=None, failed_at=None).first()
+        if latest is not None and latest.state in ("queued", "running"):
+            messages.info(request, "Your previous export is still being prepared.")
+            return redirect(latest)
+        return redirect(team_export_request(team=team, user=request.user, fmt=fmt))
+    return render(
+        request,
+        "teams/team_export_list.html",
+        {"team": team, "exports": mine.with_task_status(), "formats": TeamExport.Format.choices},
+    )
+
+
+@login_required
+@require_GET
+def team_export_detail(request: HtmxHttpRequest, pk: int, export_pk: int) -> HttpResponse:
+    """Where an export stands. While it is pending, htmx asks again every few seconds,
+    saying what it shows; an unchanged state answers 204, so nothing is swapped and
+    screen readers do not hear the same status again."""
+    team = _get_team_for_manager(request, pk)
+    export = get_object_or_404(_my_exports(request, team).defer("content"), pk=export_pk)
+    state = export.state
+    if request.htmx and request.GET.get("shown") == state:
+        return HttpResponse(status=204)
+    context = {"team": team, "export": export, "state": state}
+    if request.htmx:
+        return render(request, "teams/team_export_detail.html#status", context)
+    return render(request, "teams/team_export_detail.html", context)
+
+
+@login_required
+@require_GET
+def team_export_download(request: HtmxHttpRequest, pk: int, export_pk: int) -> HttpResponse:
+    team = _get_team_for_manager(request, pk)
+    export = get_object_or_404(_my_exports(request, team).exclude(finished_at=None), pk=export_pk)
+    return download(
+        bytes(export.content), filename=export.filename, content_type=EXPORT_TYPES[export.format]
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def team_review(request: HtmxHttpRequest, pk: int, assessment_pk: int) -> HttpResponse:
+    """A manager validates a member's submitted self-ratings; the self ratings stay."""
+    team = _get_team_for_manager(request, pk)
+    assessment = _get_member_assessment(team, assessment_pk, request.user)
+    ratings = list(
+        assessment.ratings.exclude(relation="")
+        .select_related("competence")
+        .order_by("relation", "competence__title")  # essential sorts before optional
+    )
+    levels = ProficiencyScale.current().ordered_levels
+    if request.method == "POST":
+        try:
+            validations = read_validations(
+                request.POST,
+                competences={r.competence_id for r in ratings},
+                levels={level.value for level in levels},
+            )
+            review_save(
+                assessment=assessment,
+                reviewer=request.user,
+                validations=validations,
+                done="done" in request.POST,
+            )
+        except ValidationError as error:
+            return refuse(" ".join(error.messages), status=400)
+        except AssessmentError as error:
+            return refuse(str(error), status=409)
+        if "done" in request.POST:
+            messages.success(request, "Review done. The member sees it on their report.")
+            return redirect(team)
+        messages.success(request, "Review saved.")
+        return redirect("teams:team-review", pk=team.pk, assessment_pk=assessment.pk)
+    self_lines = assessment.lines([], ratings)
+    return render(
+        request,
+        "teams/team_review.html",
+        {
+            "team": team,
+            "assessment": assessment,
+            "ratings": ratings,
+            "levels": levels,
+            "level_names": {level.value: level.name for level in levels},
+            "self_readiness": scoring.percent(scoring.readiness(self_lines)),
+        },
+    )

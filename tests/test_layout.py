@@ -1,0 +1,42 @@
+"""Dependencies run one way: taxonomy <- assessments <- teams. config is below them all."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+# What each package may not import: anything above it in the chain.
+ABOVE = {
+    "config": {"taxonomy", "assessments", "teams"},
+    "taxonomy": {"assessments", "teams"},
+    "assessments": {"teams"},
+}
+
+
+def imported_packages(path: Path) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.add(node.module.split(".")[0])
+    return found
+
+
+@pytest.mark.parametrize("package", sorted(ABOVE))
+def test_no_module_imports_an_app_above_its_own(package):
+    upward = {
+        str(path.relative_to(ROOT)): sorted(imported_packages(path) & ABOVE[package])
+        for path in (ROOT / package).rglob("*.py")
+    }
+    assert {name: found for name, found in upward.items() if found} == {}
+
+
+def test_no_template_of_a_lower_app_names_a_higher_apps_urls():
+    for path in (ROOT / "templates" / "taxonomy").rglob("*.html"):
+        assert "assessments:" not in path.read_text() and "teams:" not in path.read_text(), path
+    for path in (ROOT / "templates" / "assessments").rglob("*.html"):
+        assert "teams:" not in path.read_text(), path
