@@ -105,6 +105,8 @@ class Assessment(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        # What the technician role means: rating oneself against an occupation.
+        permissions = [("assess_self", "Can start and submit self-assessments")]
         constraints = [
             models.UniqueConstraint(
                 fields=["user", "occupation"],

@@ -178,9 +178,7 @@ def gap_report(assessment: Assessment) -> GapReport:
 
 
 def _ratings(assessment: Assessment) -> list[Rating]:
-    return list(
-        assessment.ratings.select_related("competence").order_by("competence__title", "id")
-    )
+    return list(assessment.ratings.select_related("competence").order_by("competence__title", "id"))
 
 
 def _lines(assessment: Assessment, ratings: list[Rating] | None = None) -> list[scoring.Line]:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
@@ -30,6 +30,8 @@ from taxonomy.models import (
     ProficiencyScale,
     Requirement,
 )
+
+NO_ROLE = "Your account has no role that may assess itself: ask an administrator."
 
 
 def _get_assessment_for_user(request: HtmxHttpRequest, pk: int) -> Assessment:
@@ -138,6 +140,8 @@ def occupation_start_panel(request: HtmxHttpRequest, occupation: Occupation) -> 
 @login_required
 @require_POST
 def assessment_start_view(request: HtmxHttpRequest) -> HttpResponse:
+    if not request.user.has_perm("assessments.assess_self"):
+        raise PermissionDenied(NO_ROLE)
     occupation = get_object_or_404(Occupation, code=request.POST.get("occupation", "")[:20])
     if not occupation.requirements.exists():
         return HttpResponseBadRequest(
@@ -222,6 +226,8 @@ def assessment_submit_view(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             return refuse("This assessment is already submitted.", status=409)
         return redirect(assessment)
     if request.method == "POST":
+        if not request.user.has_perm("assessments.assess_self"):
+            raise PermissionDenied(NO_ROLE)
         try:
             assessment_submit(assessment=assessment, user=request.user)
         except AssessmentError as error:

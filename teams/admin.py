@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -14,8 +15,26 @@ class MembershipInline(admin.TabularInline):
     extra = 1
 
 
+class TeamForm(forms.ModelForm):
+    class Meta:
+        model = Team
+        fields = ["name", "occupation", "managers"]
+
+    def clean_managers(self):
+        """Only people in the manager role (teams.manage_team) can manage a team."""
+        managers = self.cleaned_data["managers"]
+        refused = [u.get_username() for u in managers if not u.has_perm("teams.manage_team")]
+        if refused:
+            raise forms.ValidationError(
+                f"Not in the manager role: {', '.join(refused)}. Add them to the manager "
+                f"group first."
+            )
+        return managers
+
+
 @admin.register(Team)
 class TeamAdmin(SimpleHistoryAdmin):
+    form = TeamForm
     list_display = ("name", "occupation")
     list_select_related = ("occupation",)
     search_fields = ("name", "memberships__user__username", "managers__username")

@@ -9,6 +9,10 @@ def teams(request: HttpRequest) -> dict:
     user = request.user
     return {
         "manages_teams": SimpleLazyObject(
-            lambda: user.is_authenticated and user.managed_teams.exists()
+            lambda: (
+                user.is_authenticated
+                and user.managed_teams.exists()
+                and user.has_perm("teams.manage_team")
+            )
         )
     }

@@ -12,7 +12,7 @@ from django.db.models import F, Value
 from django.db.models.functions import Greatest, Lower
 from tablib import Databook, Dataset
 
-from assessments.models import Rating, counted_level
+from assessments.models import Rating, RatingState, counted_level, rating_state
 from taxonomy.exports import neutralise
 from taxonomy.models import ProficiencyScale
 from teams import reports
@@ -158,11 +158,9 @@ def rating_dataset(memberships: list) -> Dataset:
         m = members[latest_id]
         member = [m.member_name, m.user.username, m.occupation_code]
         for title, kind, relation, target, answered, level, *rest in lines:
-            if not answered:
-                level = "unrated"
-            elif level is None:
-                level = "don't know"
-            data.append([*member, title, kind, relation, target, level, *rest])
+            state = rating_state(answered, level)
+            shown = level if state == RatingState.RATED else state.label
+            data.append([*member, title, kind, relation, target, shown, *rest])
     return _safe(RATING_HEADERS, data, title="Ratings")
 
 

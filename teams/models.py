@@ -59,6 +59,8 @@ class Team(models.Model):
 
     class Meta:
         ordering = ["name"]
+        # What the manager role means; Team.managers then says which teams.
+        permissions = [("manage_team", "Can manage the teams they are named manager of")]
 
     def __str__(self) -> str:
         return self.name

@@ -24,9 +24,17 @@ from teams.services import review_save, team_export_request
 from teams.tables import CompetenceFilter, CompetenceTable, MemberFilter, MemberTable
 
 
+def _managed_teams(request: HtmxHttpRequest) -> QuerySet[Team]:
+    """The teams the signed-in user manages: the manager role (the teams.manage_team
+    permission) says whether they may, Team.managers which teams."""
+    if not request.user.has_perm("teams.manage_team"):
+        return Team.objects.none()
+    return request.user.managed_teams.all()
+
+
 def _get_team_for_manager(request: HtmxHttpRequest, pk: int) -> Team:
     """A team the signed-in user manages; any other team is a 404."""
-    return get_object_or_404(request.user.managed_teams.select_related("occupation"), pk=pk)
+    return get_object_or_404(_managed_teams(request).select_related("occupation"), pk=pk)
 
 
 def _get_member_assessment(team: Team, pk: int, manager) -> Assessment:
@@ -45,9 +53,9 @@ def _get_member_assessment(team: Team, pk: int, manager) -> Assessment:
 @require_GET
 def team_list(request: HtmxHttpRequest) -> HttpResponse:
     teams = list(
-        request.user.managed_teams.select_related("occupation").annotate(
-            member_count=Count("memberships")
-        )
+        _managed_teams(request)
+        .select_related("occupation")
+        .annotate(member_count=Count("memberships"))
     )
     if not teams:
         raise Http404("You manage no team.")

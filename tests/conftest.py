@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.apps import apps
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 from django.db import connection
 from django.db.migrations.loader import MigrationLoader
@@ -26,17 +26,27 @@ SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 SEED_MIGRATION = importlib.import_module("taxonomy.migrations.0002_default_scale")
 ROLES_MIGRATION = importlib.import_module("assessments.migrations.0002_roles")
+PERMISSIONS_MIGRATION = importlib.import_module("teams.migrations.0003_role_permissions")
 
 
 def reload_default_data() -> None:
     """What a transactional test needs after an earlier one emptied the database: what the
-    migrations seed (the proficiency scale, the roles) and the default data. The roles
-    migration runs against the migration state, as it does in migrate.
+    migrations seed (the proficiency scale, the roles and their permissions) and the default
+    data. The role migrations run against the migration state, as they do in migrate.
     """
     SEED_MIGRATION.create_scale(apps, schema_editor=None)
-    state = MigrationLoader(connection).project_state(("assessments", "0002_roles"))
+    loader = MigrationLoader(connection)
+    state = loader.project_state(("assessments", "0002_roles"))
     ROLES_MIGRATION.create_roles(state.apps, schema_editor=None)
+    state = loader.project_state(("teams", "0003_role_permissions"))
+    PERMISSIONS_MIGRATION.grant(state.apps, schema_editor=None)
     call_command("load_default_data", verbosity=0)
+
+
+def in_role(user: User, role: str = "technician") -> User:
+    """The user, in one of the roles (groups) the migrations make."""
+    user.groups.add(Group.objects.get(name=role))
+    return user
 
 
 @pytest.fixture(scope="session")
@@ -64,7 +74,7 @@ def technician_occupation(db) -> Occupation:
 
 @pytest.fixture
 def alice(db) -> User:
-    return User.objects.create_user("alice", "alice@example.com", "a-long-password-1")
+    return in_role(User.objects.create_user("alice", "alice@example.com", "a-long-password-1"))
 
 
 @pytest.fixture
@@ -105,7 +115,7 @@ def draft(alice, technician_occupation) -> Assessment:
 
 @pytest.fixture
 def bob(db) -> User:
-    return User.objects.create_user("bob", "bob@example.com", "b-long-password-1")
+    return in_role(User.objects.create_user("bob", "bob@example.com", "b-long-password-1"))
 
 
 @pytest.fixture
@@ -147,7 +157,9 @@ def make_profile(db) -> Callable[[int], Occupation]:
 @pytest.fixture
 def mia(db) -> User:
     """Manages the service desk team (alice and bob)."""
-    return User.objects.create_user("mia", "mia@example.com", "m-long-password-1")
+    return in_role(
+        User.objects.create_user("mia", "mia@example.com", "m-long-password-1"), "manager"
+    )
 
 
 @pytest.fixture
@@ -168,8 +180,10 @@ def team(mia, alice, bob, technician_occupation) -> Team:
 @pytest.fixture
 def other_team(technician_occupation) -> Team:
     """Managed by carl, with tess in it: nothing to do with mia."""
-    carl = User.objects.create_user("carl", "carl@example.com", "c-long-password-1")
-    tess = User.objects.create_user("tess", "tess@example.com", "t-long-password-1")
+    carl = in_role(
+        User.objects.create_user("carl", "carl@example.com", "c-long-password-1"), "manager"
+    )
+    tess = in_role(User.objects.create_user("tess", "tess@example.com", "t-long-password-1"))
     team = Team.objects.create(name="Network", occupation=technician_occupation)
     team.managers.add(carl)
     Membership.objects.create(team=team, user=tess)
@@ -195,7 +209,7 @@ def six_team(make_profile, mia, alice, bob) -> tuple[Team, list[int]]:
     )
     team = Team.objects.create(name="Six", occupation=occupation)
     team.managers.add(mia)
-    cleo = User.objects.create_user("cleo", first_name="Cleo", last_name="Ng")
+    cleo = in_role(User.objects.create_user("cleo", first_name="Cleo", last_name="Ng"))
     for user in (alice, bob, cleo):
         Membership.objects.create(team=team, user=user)
     submitted(alice, occupation, dict(zip(ids, ALICE, strict=True)))

@@ -28,11 +28,12 @@ import pytest
 from tests.live import ROOT, gunicorn, manage, own_database, production_env, query, signed_in
 
 SETUP = """
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 from teams.demo import demo_team_create
 call_command("load_default_data", verbosity=0)
 boss = User.objects.create_user("boss", password="boss-password-123")
+boss.groups.add(Group.objects.get(name="manager"))
 technician = User.objects.create_user("tech")
 team = demo_team_create(manager=boss, technician=technician, occupation_code="3512.4")
 print(team.pk)

@@ -15,6 +15,7 @@ from taxonomy.models import Competence, ImportRun, Requirement
 from teams.models import Team
 from teams.services import Validation, review_save
 from tests.assessments.conftest import rate_all, url
+from tests.conftest import in_role
 
 pytestmark = pytest.mark.django_db
 
@@ -88,6 +89,7 @@ def test_submitting_and_reviewing_leave_history(alice, mia, team, draft):
 
 
 def test_team_changes_in_admin_leave_history(admin_client, admin_user, team, bob):
+    in_role(bob, "manager")  # only the manager role can manage a team
     page = admin_client.get(reverse("admin:teams_team_change", args=[team.pk]))
     assert page.status_code == 200
     response = admin_client.post(

@@ -13,7 +13,7 @@ from django.test import override_settings
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from teams.demo import DEMO_ACCOUNTS
-from tests.conftest import reload_default_data
+from tests.conftest import in_role, reload_default_data
 
 PASSWORD = "a-long-password-1"
 DEMO_PASSWORDS = {username: password for username, password, *_ in DEMO_ACCOUNTS}
@@ -64,7 +64,7 @@ def default_data(live_server) -> None:
 
 @pytest.fixture
 def alice(default_data) -> User:
-    return User.objects.create_user("alice", "alice@example.com", PASSWORD)
+    return in_role(User.objects.create_user("alice", "alice@example.com", PASSWORD))
 
 
 @pytest.fixture

@@ -73,7 +73,7 @@ print(json.dumps(sorted(Permission.objects.filter(content_type__app_label="asses
 """
 AFTER = """
 import json
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Permission, User
 from django.contrib.contenttypes.models import ContentType
 from django_tasks_db.models import DBTaskResult
 from assessments.models import Rating
@@ -96,6 +96,7 @@ print(json.dumps({
     "permissions": sorted(Permission.objects.filter(content_type__app_label="teams",
                           content_type__model="team").values_list("codename", flat=True)),
     "tasks": list(DBTaskResult.objects.values_list("task_path", flat=True)),
+    "roles": {u.username: [g.name for g in u.groups.all()] for u in User.objects.all()},
 }))
 """
 
@@ -118,6 +119,8 @@ def test_the_move_to_the_teams_app_keeps_every_row_and_history_entry(tmp_path):
         "review": [3, "Seen it in the March release."],
         "history": [1, 2, ["boss"]],
         "content_types": ["teams", "teams", "teams"],
-        "permissions": permissions,
+        "permissions": sorted([*permissions, "manage_team"]),
         "tasks": ["teams.tasks.team_export_build"],
+        # Nobody loses what they could do once roles carry permissions.
+        "roles": {"boss": ["manager"], "ana": ["technician"], "ben": ["technician"]},
     }

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from assessments.models import RatingState
 from config.models import WorkerHeartbeat
 from config.tasks import reap_dead_tasks
 from teams import exports
@@ -161,7 +162,7 @@ def test_the_worker_builds_a_workbook_the_manager_then_downloads(mia_client, six
         expected = (
             relation,
             target,
-            "don't know" if own is None else own,
+            RatingState.DONT_KNOW.label if own is None else own,
             None,
             own or 0,
             max(target - (own or 0), 0),
