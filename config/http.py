@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
@@ -65,3 +66,25 @@ def download(content: bytes | str, *, filename: str, content_type: str) -> HttpR
     response["Content-Disposition"] = content_disposition_header(True, get_valid_filename(filename))
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The client's address, for sign-in lock-out and rate limits.
+
+    Behind PROXY_COUNT reverse proxies, REMOTE_ADDR is the nearest proxy's: every client
+    would share it. Each proxy appends the address it received from to X-Forwarded-For, so
+    the client's is the PROXY_COUNT-th from the right; anything further left the client
+    wrote itself and is never believed. A request that did not come through the proxies
+    (too few entries, or not an address) counts as its REMOTE_ADDR.
+    """
+    remote = request.META.get("REMOTE_ADDR", "")
+    count = settings.PROXY_COUNT
+    if count <= 0:
+        return remote
+    forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    if len(forwarded) < count:
+        return remote
+    try:
+        return str(ipaddress.ip_address(forwarded[-count]))
+    except ValueError:
+        return remote

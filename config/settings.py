@@ -172,7 +172,10 @@ AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
-AXES_IPWARE_PROXY_COUNT = env_int("PROXY_COUNT", 0)
+# Reverse proxies in front (a TLS terminator, a load balancer): the client's address is read
+# through them (config.http.client_ip), so a lock-out is the attacker's, not everyone's.
+PROXY_COUNT = env_int("PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "config.http.client_ip"
 
 # Idle sessions end after SESSION_IDLE_MINUTES (each request restarts the clock), and
 # when the browser closes. Django rotates the session key at sign-in and deletes the

@@ -5,6 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from config import views
+from config.accounts import ThrottledPasswordChangeView
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
@@ -14,7 +15,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "accounts/password/",
-        auth_views.PasswordChangeView.as_view(),
+        ThrottledPasswordChangeView.as_view(),
         name="password_change",
     ),
     path(

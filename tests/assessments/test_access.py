@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from assessments.models import Assessment
 from assessments.services import assessment_start
+from taxonomy.models import Occupation
 from teams.models import TeamExport
 from tests.assessments.conftest import submitted_at_level
 
@@ -102,11 +103,30 @@ MATRIX = {
 }
 
 
+# The same URLs with other objects: what a manager may review is a member's latest submitted
+# assessment of the occupation the team assesses them against, nothing older or elsewhere.
+VARIANTS = {
+    "teams:team-review, a superseded assessment": (
+        lambda o: reverse("teams:team-review", args=[o["team"].pk, o["superseded"].pk]),
+        [LOGIN, 404, 404, 404, 404, 404],
+    ),
+    "teams:team-review, another occupation's": (
+        lambda o: reverse("teams:team-review", args=[o["team"].pk, o["elsewhere"].pk]),
+        [LOGIN, 404, 404, 404, 404, 404],
+    ),
+}
+
+
 @pytest.fixture
 def world(alice, bob, mia, team, other_team) -> dict:
     """Alice (the owner) has a draft and a submitted assessment; bob is another member
     of mia's team; carl manages another team; tina is a taxonomy admin."""
+    superseded = submitted_at_level(alice, team.occupation, 2)
     submitted = submitted_at_level(alice, team.occupation, 3)
+    Assessment.objects.filter(pk=superseded.pk).update(
+        submitted_at=submitted.submitted_at - timezone.timedelta(days=90)
+    )
+    elsewhere = submitted_at_level(alice, Occupation.objects.get(code="3513.1"), 1)
     draft = assessment_start(user=alice, occupation=team.occupation)
     tina = User.objects.create_user("tina", is_staff=True)
     tina.groups.add(Group.objects.get(name="taxonomy-admin"))
@@ -120,7 +140,15 @@ def world(alice, bob, mia, team, other_team) -> dict:
     export = TeamExport.objects.create(
         team=team, requested_by=mia, format="csv", finished_at=timezone.now(), content=b"a,b"
     )
-    return {"users": users, "draft": draft, "submitted": submitted, "team": team, "export": export}
+    return {
+        "users": users,
+        "draft": draft,
+        "submitted": submitted,
+        "superseded": superseded,
+        "elsewhere": elsewhere,
+        "team": team,
+        "export": export,
+    }
 
 
 def _names(patterns, namespace: str = "") -> set[str]:
@@ -139,9 +167,9 @@ def test_every_url_is_in_the_matrix():
     assert names == set(MATRIX)
 
 
-@pytest.mark.parametrize("name", sorted(MATRIX))
+@pytest.mark.parametrize("name", sorted(MATRIX) + sorted(VARIANTS))
 def test_each_role_gets_the_expected_answer(world, name):
-    build, expected = MATRIX[name]
+    build, expected = {**MATRIX, **VARIANTS}[name]
     url = build(world)
     got = []
     for role in ROLES:

@@ -160,3 +160,23 @@ def test_a_manager_cannot_review_their_own_assessment(mia_client, mia, team):
     Membership.objects.create(team=team, user=mia)
     own = submitted_at_level(mia, team.occupation, 4)
     assert mia_client.get(review_url(team, own)).status_code == 404
+
+
+def test_a_manager_reviews_only_a_members_latest_assessment_of_the_teams_occupation(
+    mia_client, team, alice, alices, make_profile
+):
+    """The rule: the latest submitted assessment of the occupation the team assesses the
+    member against. An older one, or another occupation's, answers 404 though it exists."""
+    newer = submitted_at_level(alice, team.occupation, 3)
+    other = submitted_at_level(alice, make_profile(3, "ELSEWHERE"), 1)
+
+    assert mia_client.get(review_url(team, newer)).status_code == 200
+    for hidden in (alices, other):
+        assert mia_client.get(review_url(team, hidden)).status_code == 404
+        before = snapshot(hidden)
+        first = hidden.ratings.values_list("competence_id", flat=True)[0]
+        response = mia_client.post(review_url(team, hidden), {f"v-{first}": "4", "done": "1"})
+        assert response.status_code == 404
+        assert snapshot(hidden) == before
+        hidden.refresh_from_db()
+        assert hidden.reviewed_at is None
