@@ -56,9 +56,11 @@ $(VENV)/.load-installed: pyproject.toml | $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet '.[dev,load]'
 	touch $@
 
-# 50 simulated technicians for 60 s against gunicorn on loopback; see scripts/load/run.py.
+# 50 simulated technicians for 60 s against gunicorn on loopback, then the same while one
+# user hammers search from eight tabs; see scripts/load/run.py.
 load: $(VENV)/.load-installed
 	$(BIN)/python scripts/load/run.py
+	$(BIN)/python scripts/load/run.py --scenario hammer
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

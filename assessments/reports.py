@@ -261,20 +261,23 @@ def _career_matches(assessment: Assessment) -> list[CareerMatch]:
         latest.setdefault(competence_id, level)
     if not latest:
         return []
-    sharing = (
+    shared: dict[int, list[scoring.Line]] = {}
+    for occupation_id, competence_id, relation, target, weight in (
         Requirement.objects.filter(competence_id__in=list(latest))
         .exclude(occupation=assessment.occupation_id)
-        .values("occupation_id")
-    )
-    profiles: dict[int, list[scoring.Line]] = {}
-    for occupation_id, competence_id, relation, target, weight in Requirement.objects.filter(
-        occupation__in=sharing
-    ).values_list("occupation_id", "competence_id", "relation", "target_level", "weight"):
-        profiles.setdefault(occupation_id, []).append(
+        .values_list("occupation_id", "competence_id", "relation", "target_level", "weight")
+    ):
+        shared.setdefault(occupation_id, []).append(
             scoring.Line(competence_id, "", relation, target, weight)
         )
-    matches = scoring.career_matches(latest, profiles)
-    occupations = Occupation.objects.in_bulk([m.occupation for m in matches])
+    occupations = Occupation.objects.only(
+        "code", "title", "target_total", "requirement_count"
+    ).in_bulk(list(shared))
+    sizes = {
+        pk: scoring.ProfileSize(o.target_total, o.requirement_count)
+        for pk, o in occupations.items()
+    }
+    matches = scoring.career_matches(latest, shared, sizes)
     return [
         CareerMatch(o.code, o.title, o.get_absolute_url(), m)
         for m in matches

@@ -175,39 +175,46 @@ class Match:
     shared: int
 
 
+@dataclass(frozen=True)
+class ProfileSize:
+    """What a whole profile adds up to: Σ weight × target, and its number of lines."""
+
+    target_total: Decimal
+    lines: int
+
+
 def career_matches(
     levels: Mapping[int, int | None],
-    profiles: Mapping[int, Sequence[Line]],
+    shared: Mapping[int, Sequence[Line]],
+    sizes: Mapping[int, ProfileSize],
     limit: int = 5,
 ) -> list[Match]:
     """Readiness against each profile from the person's latest level of each competence.
 
     `levels` maps competence keys to the latest known level (None: "Don't know");
-    competences missing from it count 0. Only profiles sharing a rated competence count.
+    competences missing from it count 0. `shared` holds, per profile, only its lines whose
+    competence is in `levels` (the others add nothing reached), and `sizes` the totals of
+    each whole profile: readiness = Σ w·min(level, t) over the shared lines / Σ w·t over all,
+    the same figure as readiness() over the whole profile, without reading all of it.
     """
     matches = []
-    for occupation, lines in profiles.items():
-        scored = [
-            Line(
-                key=line.key,
-                title=line.title,
-                relation=line.relation,
-                target=line.target,
-                weight=line.weight,
-                level=levels.get(line.key),
-            )
-            for line in lines
-        ]
-        shared = sum(line.key in levels for line in lines)
-        if not shared:
+    for occupation, lines in shared.items():
+        if not lines:
             continue
-        known = sum(line.level is not None for line in scored)
+        size = sizes[occupation]
+        reached = sum(
+            (Fraction(line.weight) * min(levels.get(line.key) or 0, line.target) for line in lines),
+            Fraction(0),
+        )
+        known = sum(levels.get(line.key) is not None for line in lines)
         matches.append(
             Match(
                 occupation=occupation,
-                readiness=percent(readiness(scored)),
-                rated_share=percent(Fraction(known, len(lines))) or 0,
-                shared=shared,
+                readiness=percent(reached / Fraction(size.target_total))
+                if size.target_total
+                else None,
+                rated_share=percent(Fraction(known, size.lines)) or 0,
+                shared=len(lines),
             )
         )
     matches.sort(key=lambda m: (-(m.readiness or 0), -m.rated_share, m.occupation))

@@ -23,6 +23,7 @@ from assessments.services import (
     ratings_save,
 )
 from config.http import HtmxHttpRequest, download, refuse
+from config.ratelimit import rate_limited
 from taxonomy.exports import neutralise
 from taxonomy.models import (
     Occupation,
@@ -261,6 +262,7 @@ def assessment_submit_view(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
+@rate_limited("report")
 def assessment_report(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     assessment = _get_assessment_for_user(request, pk)
     report = reports.gap_report(assessment)
@@ -279,6 +281,7 @@ def assessment_report(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
+@rate_limited("report")
 def assessment_report_csv(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     assessment = _get_assessment_for_user(request, pk)
     out = io.StringIO()

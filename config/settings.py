@@ -136,6 +136,26 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The cache holds rate-limit counters (config/ratelimit.py). REDIS_URL shares them between
+# app processes; without it each process keeps its own (limits then hold per process).
+REDIS_URL = os.environ.get("REDIS_URL", "")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
+# Requests per seconds for each caller (a signed-in user, else an address) on the pages that
+# cost the most, so one person cannot starve the rest: RATE_LIMIT_SEARCH=120/60 and so on.
+RATE_LIMITS = {
+    scope: os.environ.get(f"RATE_LIMIT_{scope.upper().replace('-', '_')}", default)
+    for scope, default in {
+        "search": "120/60",
+        "report": "60/60",
+        "team-report": "60/60",
+        "export": "10/60",
+    }.items()
+}
+
 # Imports and full team exports run as Django tasks, queued in the database (in the same
 # transaction as what asked for them) and run by `manage.py db_worker`.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}

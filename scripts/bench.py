@@ -24,6 +24,7 @@ import io
 import os
 import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -200,6 +201,122 @@ def bench_web(requests: int, database: Path) -> int:
     return 0
 
 
+def bench_full_esco(requests: int, database: Path) -> int:
+    """The pages a red-team review found slow with the full ESCO v1.1.1 loaded (123,855
+    profile lines), against the About page served the same way."""
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client, override_settings
+
+    from assessments.models import Assessment
+
+    connection.close()
+    database.unlink(missing_ok=True)
+    call_command("migrate", verbosity=0)
+    with override_settings(DEBUG=True):
+        call_command("load_default_data", "--demo", verbosity=0, stdout=io.StringIO())
+    zips = sorted(ESCO.glob("*.zip"))
+    call_command("import_esco", *map(str, zips), stdout=io.StringIO(), stderr=io.StringIO())
+    users = get_user_model().objects
+    technician = Client(SERVER_NAME="localhost")
+    technician.force_login(users.get(username="technician"))
+    admin = Client(SERVER_NAME="localhost")
+    admin.force_login(users.get(username="admin"))
+    report = Assessment.objects.submitted().get(user__username="technician")
+    pages = [
+        ("About (the floor)", technician, "/about/"),
+        ("occupations", technician, "/occupations/"),
+        ("occupations, page 100", technician, "/occupations/?page=100"),
+        ("occupations, page 999999", technician, "/occupations/?page=999999"),
+        ("search ?q=a", technician, "/occupations/?q=a"),
+        ("by essentials, page 100", technician, "/occupations/?sort=-essential_count&page=100"),
+        ("by size, descending", technician, "/occupations/?sort=-requirement_count"),
+        ("gap report, 80 competences", technician, f"/assessments/{report.pk}/report/"),
+        ("admin: occupations", admin, "/admin/taxonomy/occupation/"),
+        ("admin: occupations ?q=a", admin, "/admin/taxonomy/occupation/?q=a"),
+        ("admin: competences", admin, "/admin/taxonomy/competence/"),
+        ("admin: profile lines", admin, "/admin/taxonomy/requirement/"),
+        ("admin: ratings", admin, "/admin/assessments/rating/"),
+    ]
+    with override_settings(DEBUG=False, RATE_LIMITS=dict.fromkeys(RATE_SCOPES, "1000000/60")):
+        medians = {label: _median(lambda c=c, u=u: c.get(u), requests) for label, c, u in pages}
+    base = medians[pages[0][0]]
+    print(f"Full ESCO v1.1.1 loaded, SQLite, median of {requests} requests:")
+    for label, t in medians.items():
+        target = "  (target <= 10x)" if label.startswith(("occupations", "search", "by ")) else ""
+        if label.startswith(("gap report", "admin")):
+            target = "  (target < 100 ms)"
+        print(f"  {label:<28} {t * 1000:7.2f} ms  {t / base:6.2f}x{target}")
+    return 0
+
+
+def export_team_create(members: int) -> None:
+    """The default data and a team of `members`, each with 80 submitted ratings."""
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from assessments.models import Assessment, Rating
+    from taxonomy.models import Occupation
+    from teams.models import Membership, Team
+
+    call_command("migrate", verbosity=0)
+    call_command("load_default_data", verbosity=0, stdout=io.StringIO())
+    occupation = Occupation.objects.get(code="3512.4")
+    requirements = list(occupation.requirements.all())
+    team = Team.objects.create(name="Big", occupation=occupation)
+    User = get_user_model()
+    users = User.objects.bulk_create(User(username=f"big-{i}") for i in range(members))
+    Membership.objects.bulk_create(Membership(team=team, user=u) for u in users)
+    now = timezone.now()
+    assessments = Assessment.objects.bulk_create(
+        Assessment(user=u, occupation=occupation, status="submitted", submitted_at=now)
+        for u in users
+    )
+    Rating.objects.bulk_create(
+        (
+            Rating(
+                assessment=a,
+                competence_id=r.competence_id,
+                answered=True,
+                level=(i + j) % 5,
+                relation=r.relation,
+                target_level=r.target_level,
+                weight=r.weight,
+                evidence="ticket 4711, the March release",
+            )
+            for i, a in enumerate(assessments)
+            for j, r in enumerate(requirements)
+        ),
+        batch_size=5000,
+    )
+
+
+def bench_export_memory(fmt: str) -> int:
+    """The full export of team "Big", as the worker builds it; this process does nothing
+    else, so its peak memory is the export's."""
+    from teams import exports
+    from teams.models import Team
+
+    team = Team.objects.get(name="Big")
+    start = time.perf_counter()
+    content, rows = exports.team_export(team, fmt)
+    took = time.perf_counter() - start
+    # VmHWM, the peak of this address space: ru_maxrss would carry the parent's over exec.
+    status = Path("/proc/self/status").read_text()
+    peak = int(next(line for line in status.splitlines() if line.startswith("VmHWM:")).split()[1])
+    peak //= 1024
+    print(
+        f"  {fmt:<4} {rows:,} ratings  {took:6.1f} s  {len(content) / 2**20:5.1f} MiB file"
+        f"  peak memory {peak} MiB  (target < 300 MiB)"
+    )
+    return 0
+
+
+RATE_SCOPES = ("search", "report", "team-report", "export")
+
+
 def _median(
     request: Callable, n: int, *, before: Callable = lambda: None, status: int = 200
 ) -> float:
@@ -246,11 +363,17 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="Import runs per timing (best kept).")
     parser.add_argument("--requests", type=int, default=50, help="Requests per web timing.")
-    parser.add_argument("--only", choices=["esco", "web"], help="Run one part only.")
+    parser.add_argument(
+        "--only",
+        choices=["esco", "web", "full-esco", "export", "export-memory"],
+        help="Run one part only.",
+    )
+    parser.add_argument("--members", type=int, default=3000, help="Team size of the export.")
+    parser.add_argument("--format", default="xlsx", help="export-memory: csv or xlsx.")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="gapwise-bench-"))
-    database = workdir / "bench.sqlite3"
+    database = Path(os.environ.get("GAPWISE_BENCH_DB", workdir / "bench.sqlite3"))
     os.environ["DATABASE_URL"] = f"sqlite:///{database}"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     sys.path.insert(0, str(ROOT))
@@ -263,6 +386,26 @@ def main() -> int:
     if args.only in (None, "web") and status == 0:
         print()
         status = bench_web(args.requests, database)
+    if args.only in (None, "full-esco") and status == 0:
+        print()
+        status = bench_full_esco(args.requests, database)
+    if args.only == "export-memory":
+        return bench_export_memory(args.format)
+    if args.only in (None, "export") and status == 0:
+        print()
+        print(
+            f"Full export of {args.members:,} members x 80 ratings, each in a process of its own:"
+        )
+        export_team_create(args.members)
+        for fmt in ("csv", "xlsx"):
+            status = (
+                status
+                or subprocess.run(
+                    [sys.executable, __file__, "--only", "export-memory", "--format", fmt],
+                    env={**os.environ, "GAPWISE_BENCH_DB": str(database)},
+                    check=False,
+                ).returncode
+            )
     return status
 
 

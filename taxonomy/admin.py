@@ -11,7 +11,7 @@ from decimal import Decimal, InvalidOperation
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
-from django.db.models import Count, QuerySet
+from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
@@ -129,12 +129,13 @@ class OccupationAdmin(FastListMixin, SimpleHistoryAdmin):
     autocomplete_fields = ("group",)
     inlines = [RequirementInline, NewRequirementInline]
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Occupation]:
-        return super().get_queryset(request).annotate(profile_size=Count("requirements"))
-
-    @admin.display(description="competences", ordering="profile_size")
+    @admin.display(description="competences", ordering="requirement_count")
     def profile_size(self, occupation: Occupation) -> int:
-        return occupation.profile_size
+        return occupation.requirement_count
+
+    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        Occupation.objects.filter(pk=form.instance.pk).summarise_profiles()
 
 
 class RequirementActionForm(ActionForm):
@@ -153,6 +154,7 @@ def _update_with_history(request: HttpRequest, queryset: QuerySet, **values) -> 
         for name, value in values.items():
             setattr(line, name, value)
     bulk_update_with_history(lines, queryset.model, list(values), default_user=request.user)
+    Occupation.objects.filter(pk__in={line.occupation_id for line in lines}).summarise_profiles()
     return len(lines)
 
 
@@ -176,6 +178,23 @@ class RequirementAdmin(FastListMixin, SimpleHistoryAdmin):
     autocomplete_fields = ("occupation", "competence")
     action_form = RequirementActionForm
     actions = ["make_essential", "make_optional", "set_target_level", "set_weight"]
+    # The unique (occupation, competence) index gives this order for free; ordering by
+    # titles would sort all 120,000 lines of a full ESCO import for every page.
+    ordering = ("occupation_id", "competence_id")
+
+    def save_model(self, request: HttpRequest, obj: Requirement, form, change: bool) -> None:
+        moved_from = form.initial.get("occupation") if change else None
+        super().save_model(request, obj, form, change)
+        Occupation.objects.filter(pk__in={obj.occupation_id, moved_from}).summarise_profiles()
+
+    def delete_model(self, request: HttpRequest, obj: Requirement) -> None:
+        super().delete_model(request, obj)
+        Occupation.objects.filter(pk=obj.occupation_id).summarise_profiles()
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Requirement]) -> None:
+        touched = set(queryset.values_list("occupation_id", flat=True))
+        super().delete_queryset(request, queryset)
+        Occupation.objects.filter(pk__in=touched).summarise_profiles()
 
     @admin.action(description="Make selected lines essential")
     def make_essential(self, request: HttpRequest, queryset: QuerySet[Requirement]) -> None:

@@ -11,8 +11,8 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from django.db import models
-from django.db.models import Count, Q, Subquery
-from django.db.models.functions import Left
+from django.db.models import Count, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, Left
 from django.urls import reverse
 from django.utils.functional import cached_property
 from simple_history.models import HistoricalRecords
@@ -107,11 +107,26 @@ class OccupationQuerySet(models.QuerySet):
             result = result.filter(Q(title__icontains=word) | Q(alt_labels__icontains=word))
         return result
 
-    def with_profile_counts(self) -> OccupationQuerySet:
-        return self.annotate(
-            requirement_count=Count("requirements"),
-            essential_count=Count(
-                "requirements", filter=Q(requirements__relation=Requirement.Relation.ESSENTIAL)
+    def summarise_profiles(self) -> int:
+        """Bring the stored profile figures of these occupations up to date with their
+        lines: whatever writes profile lines calls this for the occupations it touched."""
+        lines = Requirement.objects.filter(occupation=OuterRef("pk")).order_by()
+
+        def total(rows: models.QuerySet, value) -> Coalesce:
+            summed = rows.values("occupation").annotate(v=value).values("v")
+            return Coalesce(Subquery(summed), Value(0), output_field=value.output_field)
+
+        return self.update(
+            requirement_count=total(lines, Count("pk")),
+            essential_count=total(
+                lines.filter(relation=Requirement.Relation.ESSENTIAL), Count("pk")
+            ),
+            target_total=total(
+                lines,
+                Sum(
+                    F("weight") * F("target_level"),
+                    output_field=models.DecimalField(max_digits=12, decimal_places=2),
+                ),
             ),
         )
 
@@ -126,7 +141,7 @@ class Occupation(models.Model):
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.LOCAL)
     uri = models.URLField(max_length=255, unique=True, null=True, blank=True)
     code = models.CharField(max_length=20, unique=True, help_text="e.g. 3512.4 or 15-1232.00")
-    title = models.CharField(max_length=255)
+    title = models.CharField(max_length=255, db_index=True)
     alt_labels = models.TextField(blank=True, help_text="Alternative labels, one per line.")
     description = models.TextField(blank=True)
     group = models.ForeignKey(
@@ -138,6 +153,17 @@ class Occupation(models.Model):
         verbose_name="ISCO unit group",
     )
     release = models.ForeignKey(Release, null=True, blank=True, on_delete=models.SET_NULL)
+    # Figures of the profile, stored so that lists sort and page by them without adding up
+    # the 120,000 lines of a full ESCO import each time: OccupationQuerySet.summarise_profiles.
+    requirement_count = models.PositiveIntegerField(default=0, editable=False)
+    essential_count = models.PositiveIntegerField(default=0, editable=False)
+    target_total = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        default=0,
+        editable=False,
+        help_text="Σ weight × target over the profile: what readiness divides by.",
+    )
 
     objects = OccupationQuerySet.as_manager()
 

@@ -324,6 +324,10 @@ def _sync_requirements(
         Requirement.objects.filter(pk__in=to_delete[start : start + BATCH]).delete()
     _insert(Requirement, ["occupation_id", "competence_id", *fields], to_create)
     _update(Requirement, fields, to_update)
+    if to_create or to_update or to_delete:
+        for start in range(0, len(occupation_ids), BATCH):
+            batch = occupation_ids[start : start + BATCH]
+            Occupation.objects.filter(pk__in=batch).summarise_profiles()
     counts.created, counts.updated, counts.removed = len(to_create), len(to_update), len(to_delete)
     summary.counts["profile lines"] = counts
 

@@ -6,8 +6,12 @@ Every text cell that a spreadsheet could read as a formula is neutralised.
 
 from __future__ import annotations
 
+import csv
+import io
 import re
+from collections.abc import Iterator
 
+import openpyxl
 from django.db.models import F, Value
 from django.db.models.functions import Greatest, Lower
 from tablib import Databook, Dataset
@@ -104,16 +108,27 @@ def team_export(team: Team, fmt: str) -> tuple[bytes, int]:
     the members, each occupation's competences and every rating; for "csv" the ratings.
 
     Each member counts with their latest submitted assessment, as on the team report. The
-    number of queries does not grow with the team, only with its occupations (one each).
+    ratings stream from the database into the file, MEMBERS_AT_ONCE members at a time, so
+    memory stays flat whatever the size of the team; queries grow with the occupations
+    (one each) and with every MEMBERS_AT_ONCE members, not with each member.
     """
     if fmt not in ("csv", "xlsx"):
         raise ValueError(f"Unknown export format {fmt!r}.")
     memberships = list(team.memberships.with_latest().order_by(Lower("member_name"), "pk"))
-    ratings = rating_dataset(memberships)
+    out = io.BytesIO()
     if fmt == "csv":
-        return ratings.export("csv").encode("utf-8-sig"), len(ratings)
+        text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="")
+        writer = csv.writer(text, lineterminator="\r\n")
+        writer.writerow(RATING_HEADERS)
+        count = 0
+        for row in rating_rows(memberships):
+            writer.writerow(row)
+            count += 1
+        text.flush()
+        return out.getvalue(), count
+    book = openpyxl.Workbook(write_only=True)
+    _sheet(book, members_dataset(reports.member_figures(memberships)))
     top_level = ProficiencyScale.current().top_level
-    sheets = [members_dataset(reports.member_figures(memberships))]
     for occupation in team.occupations():
         assessed = [m.latest_id for m in memberships if m.assessed_id == occupation.pk]
         summary = reports.competence_summary(
@@ -121,47 +136,66 @@ def team_export(team: Team, fmt: str) -> tuple[bytes, int]:
         ).order_by("relation", "competence__title")
         # Sheet titles: at most 31 characters, none of \ / ? * [ ] :
         title = "Competences " + re.sub(r"[\\/?*\[\]:]", "-", occupation.code)[:19]
-        sheets.append(competences_dataset(reports.competence_figures(summary), title))
-    sheets.append(ratings)
-    return Databook(sheets).export("xlsx"), len(ratings)
+        _sheet(book, competences_dataset(reports.competence_figures(summary), title))
+    ratings = book.create_sheet("Ratings")
+    ratings.append(RATING_HEADERS)
+    count = 0
+    for row in rating_rows(memberships):
+        ratings.append(row)
+        count += 1
+    book.save(out)
+    return out.getvalue(), count
 
 
-def rating_dataset(memberships: list) -> Dataset:
-    """One row per member and competence of their latest submitted assessment."""
-    members = {m.latest_id: m for m in memberships if m.latest_id is not None}
+MEMBERS_AT_ONCE = 500
+
+
+def rating_rows(memberships: list) -> Iterator[list]:
+    """One row per member and competence of their latest submitted assessment (members in
+    the order given, essentials first), text cells neutralised, read MEMBERS_AT_ONCE
+    members at a time."""
+    assessed = [m for m in memberships if m.latest_id is not None]
     counted = counted_level()
-    rows = (
-        Rating.objects.filter(assessment_id__in=list(members), relation__gt="")
-        .annotate(counted=counted, gap=Greatest(F("target_level") - counted, Value(0)))
-        .order_by("relation", "competence__title")  # essential sorts before optional
-        .values_list(
-            "assessment_id",
-            "competence__title",
-            "competence__kind",
-            "relation",
-            "target_level",
-            "answered",
-            "level",
-            "validated_level",
-            "counted",
-            "gap",
-            "confidence",
-            "evidence",
-            "review_comment",
+    for start in range(0, len(assessed), MEMBERS_AT_ONCE):
+        members = {m.latest_id: m for m in assessed[start : start + MEMBERS_AT_ONCE]}
+        rows = (
+            Rating.objects.filter(assessment_id__in=list(members), relation__gt="")
+            .annotate(counted=counted, gap=Greatest(F("target_level") - counted, Value(0)))
+            .order_by("assessment_id", "relation", "competence__title")
+            .values_list(
+                "assessment_id",
+                "competence__title",
+                "competence__kind",
+                "relation",
+                "target_level",
+                "answered",
+                "level",
+                "validated_level",
+                "counted",
+                "gap",
+                "confidence",
+                "evidence",
+                "review_comment",
+            )
         )
-    )
-    by_member = {latest_id: [] for latest_id in members}
-    for assessment_id, *line in rows.iterator(chunk_size=2000):
-        by_member[assessment_id].append(line)
-    data = []
-    for latest_id, lines in by_member.items():
-        m = members[latest_id]
-        member = [m.member_name, m.user.username, m.occupation_code]
-        for title, kind, relation, target, answered, level, *rest in lines:
-            state = rating_state(answered, level)
-            shown = level if state == RatingState.RATED else state.label
-            data.append([*member, title, kind, relation, target, shown, *rest])
-    return _safe(RATING_HEADERS, data, title="Ratings")
+        by_member: dict[int, list] = {latest_id: [] for latest_id in members}
+        for assessment_id, *line in rows.iterator(chunk_size=2000):
+            by_member[assessment_id].append(line)
+        for latest_id, lines in by_member.items():
+            m = members[latest_id]
+            member = [m.member_name, m.user.username, m.occupation_code]
+            for title, kind, relation, target, answered, level, *rest in lines:
+                state = rating_state(answered, level)
+                shown = level if state == RatingState.RATED else state.label
+                row = [*member, title, kind, relation, target, shown, *rest]
+                yield [neutralise(v) if isinstance(v, str) else v for v in row]
+
+
+def _sheet(book: openpyxl.Workbook, dataset: Dataset) -> None:
+    sheet = book.create_sheet(dataset.title)
+    sheet.append(dataset.headers)
+    for row in dataset:
+        sheet.append(list(row))
 
 
 def _safe(headers: list[str], rows: list, *, title: str) -> Dataset:

@@ -16,6 +16,7 @@ from assessments import charts, scoring
 from assessments.models import Assessment
 from assessments.services import AssessmentError
 from config.http import HtmxHttpRequest, download, refuse
+from config.ratelimit import rate_limited
 from taxonomy.models import Occupation, ProficiencyScale
 from teams import exports, reports
 from teams.forms import read_validations
@@ -69,6 +70,7 @@ HEAT_MAP_MEMBERS = 25
 
 @login_required
 @require_GET
+@rate_limited("team-report")
 def team_report(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Members, competences, heat map and readiness over time; each table sorts, filters
     and pages through plain links that htmx swaps in place, and exports as CSV or XLSX.

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from django.apps import apps
 from django.contrib.auth.models import Group, User
+from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection
 from django.db.migrations.loader import MigrationLoader
@@ -54,6 +55,12 @@ def django_db_setup(django_db_setup, django_db_blocker):
     """Every database test starts from the shipped default taxonomy."""
     with django_db_blocker.unblock():
         call_command("load_default_data", verbosity=0)
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limits():
+    """Rate-limit counters live in the cache, which outlives a test's transaction."""
+    cache.clear()
 
 
 @pytest.fixture(scope="session")
@@ -149,6 +156,8 @@ def make_profile(db) -> Callable[[int], Occupation]:
             )
             for i, c in enumerate(competences)
         )
+        Occupation.objects.filter(pk=occupation.pk).summarise_profiles()  # as every writer does
+        occupation.refresh_from_db()
         return occupation
 
     return make_profile

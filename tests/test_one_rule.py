@@ -42,7 +42,7 @@ def test_the_counted_level_is_the_same_in_sql_the_heat_map_the_exports_and_the_f
     by_title = {r.title: r.cells[0].level for r in heat}
     exported = {
         row[3]: row[9]
-        for row in exports.rating_dataset(list(team.memberships.with_latest()))
+        for row in exports.rating_rows(list(team.memberships.with_latest()))
         if row[1] == "alice"
     }
     assert in_sql == expected

@@ -15,7 +15,7 @@ import os
 import random
 import re
 
-from locust import HttpUser, between, events, task
+from locust import HttpUser, between, constant, events, task
 
 PASSWORD = "load-test-password-1"
 accepted: dict[str, dict[str, tuple[int, int]]] = {}  # user -> competence -> (seq, level)
@@ -23,6 +23,8 @@ users = itertools.count(1)
 
 
 class Technician(HttpUser):
+    """50 of these (--users) in every scenario."""
+
     wait_time = between(0.5, 2)
 
     def on_start(self) -> None:
@@ -88,3 +90,36 @@ class Technician(HttpUser):
 def write_expected(environment, **kwargs) -> None:
     with open(os.environ["GAPWISE_EXPECTED"], "w") as out:
         json.dump(accepted, out)
+
+
+class SearchHammer(HttpUser):
+    """The hammer scenario (`run.py --scenario hammer`): one person with eight browser tabs
+    firing searches back to back, to show that they cannot starve everyone else. Their
+    429s are the rate limit doing its work, so they count as answered."""
+
+    fixed_count = 8
+    wait_time = constant(0)
+    words = ["a", "e", "technician", "manager", "data", "network", "engineer", "help desk"]
+
+    def on_start(self) -> None:
+        self.client.get("/accounts/login/", name="hammer sign in")
+        self.client.post(
+            "/accounts/login/",
+            {"username": "load-hammer", "password": PASSWORD, "csrfmiddlewaretoken": self.token},
+            name="hammer sign in",
+        )
+
+    @property
+    def token(self) -> str:
+        return self.client.cookies.get("csrftoken", "")
+
+    @task
+    def search(self) -> None:
+        word = random.choice(self.words)
+        with self.client.get(
+            "/occupations/", params={"q": word}, name="hammer search", catch_response=True
+        ) as response:
+            if response.status_code in (200, 429):
+                response.success()
+            else:
+                response.failure(f"HTTP {response.status_code}")

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from assessments.models import Assessment, LearningResource
-from taxonomy.models import Competence, Requirement
+from taxonomy.models import Competence, Occupation, Requirement
 from tests.assessments.conftest import rate_all, submitted, url
 
 pytestmark = pytest.mark.django_db
@@ -135,6 +135,7 @@ def test_career_match_scores_other_occupations_sharing_competences(
         Requirement.objects.create(
             occupation=other, competence_id=cid, relation="optional", target_level=2, weight=1
         )
+    Occupation.objects.filter(pk=other.pk).summarise_profiles()  # as every profile writer does
 
     html = alice_client.get(url("assessment-report", six_report)).content.decode()
 

@@ -429,3 +429,40 @@ def test_an_admin_can_rename_a_level_of_the_scale(admin_client):
         "Proficient",
         "Expert",
     ]
+
+
+# The profile figures each occupation stores (Occupation.requirement_count and friends)
+
+
+def figures_as_stored_and_as_counted(occupation: Occupation) -> tuple[tuple, tuple]:
+    occupation.refresh_from_db()
+    lines = list(occupation.requirements.all())
+    counted = (
+        len(lines),
+        sum(line.relation == "essential" for line in lines),
+        sum(line.weight * line.target_level for line in lines),
+    )
+    stored = (occupation.requirement_count, occupation.essential_count, occupation.target_total)
+    return stored, counted
+
+
+def test_every_admin_edit_of_a_profile_keeps_the_stored_figures_true(admin_client, technician):
+    stored, counted = figures_as_stored_and_as_counted(technician)
+    assert stored == counted == (80, 23, stored[2])
+
+    run_action(
+        admin_client,
+        "make_essential",
+        list(technician.requirements.filter(relation="optional")[:2]),
+    )
+    run_action(admin_client, "set_weight", list(technician.requirements.all()[:5]), "3")
+    url = admin_url(Occupation, "change", technician.pk)
+    data = form_data(admin_client.get(url))
+    data["requirements-1-DELETE"] = "on"
+    assert admin_client.post(url, data).status_code == 302
+    line = technician.requirements.first()
+    admin_client.post(admin_url(Requirement, "delete", line.pk), {"post": "yes"})
+
+    stored, counted = figures_as_stored_and_as_counted(technician)
+    assert stored == counted
+    assert counted[0] == 78  # two lines deleted, one in the occupation page, one on its own

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
@@ -68,3 +69,20 @@ def test_the_occupation_page_and_the_isco_placement_walk_the_same_chain():
         "soc2010", flat=True
     )
     assert list(walked) == ["15-1151"]
+
+
+def test_an_import_keeps_each_occupations_stored_profile_figures_true(tmp_path):
+    """After the default data's imports (ESCO, the newer profile, O*NET), what each
+    occupation stores equals what its lines add up to."""
+    for occupation in Occupation.objects.all():
+        lines = list(occupation.requirements.all())
+        assert (
+            occupation.requirement_count,
+            occupation.essential_count,
+            occupation.target_total,
+        ) == (
+            len(lines),
+            sum(line.relation == "essential" for line in lines),
+            sum((line.weight * line.target_level for line in lines), Decimal(0)),
+        ), occupation.code
+    assert Occupation.objects.get(code="3512.4").requirement_count == 80

@@ -1,0 +1,86 @@
+"""Per-user rate limits: the one mechanism for every limit the app sets (expensive pages
+now, API tokens later).
+
+A fixed window per scope and caller (the signed-in user, else the client's address, read
+through the proxies as config.http.client_ip does) counted in Django's cache. With REDIS_URL
+set every app process shares the count; without, each process counts on its own, so the
+limit holds per process (README).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+
+from config.http import client_ip
+
+
+@dataclass(frozen=True)
+class Rate:
+    requests: int
+    seconds: int
+
+    @classmethod
+    def parse(cls, text: str) -> Rate:
+        """ "120/60": 120 requests each 60 seconds."""
+        requests, _, seconds = text.partition("/")
+        return cls(int(requests), int(seconds))
+
+
+def wait_seconds(scope: str, who: str, rate: Rate) -> int:
+    """Count one request of `who` in `scope`; 0 when it is within the rate, else how many
+    seconds until the window ends."""
+    now = time.time()
+    window = int(now // rate.seconds)
+    key = f"ratelimit:{scope}:{who}:{window}"
+    cache.add(key, 0, timeout=rate.seconds + 1)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=rate.seconds + 1)
+        count = 1
+    if count <= rate.requests:
+        return 0
+    return max(1, math.ceil((window + 1) * rate.seconds - now))
+
+
+def caller(request: HttpRequest) -> str:
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return f"user:{user.pk}"
+    return f"ip:{client_ip(request)}"
+
+
+def too_many(wait: int) -> HttpResponse:
+    response = HttpResponse(
+        f"Too many requests: try again in {wait} seconds.",
+        status=429,
+        content_type="text/plain; charset=utf-8",
+    )
+    response["Retry-After"] = str(wait)
+    return response
+
+
+def rate_limited(scope: str) -> Callable:
+    """A view limited to settings.RATE_LIMITS[scope] per caller; beyond it, 429 with
+    Retry-After, before the view does any work."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @functools.wraps(view)
+        def limited(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            rate = Rate.parse(settings.RATE_LIMITS[scope])
+            wait = wait_seconds(scope, caller(request), rate)
+            if wait:
+                return too_many(wait)
+            return view(request, *args, **kwargs)
+
+        return limited
+
+    return decorator
