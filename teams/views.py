@@ -226,6 +226,7 @@ def team_export_detail(request: HtmxHttpRequest, pk: int, export_pk: int) -> Htt
 
 @login_required
 @require_GET
+@rate_limited("export")
 def team_export_download(request: HtmxHttpRequest, pk: int, export_pk: int) -> HttpResponse:
     team = _get_team_for_manager(request, pk)
     export = get_object_or_404(_my_exports(request, team).exclude(finished_at=None), pk=export_pk)
