@@ -38,7 +38,7 @@ def read_answers(
     Any field naming a competence outside `profile`, a level off the scale, an unknown
     confidence or an over-long note refuses the whole POST, so nothing half-applies.
     """
-    client, seq = _order(data.get("client", ""), data.get("seq", ""))
+    client, seq = read_order(data)
     mentioned: set[int] = set()
     for name in data:
         match = FIELD.fullmatch(name)
@@ -77,8 +77,9 @@ def read_level(choice: str, levels: Collection[int]) -> int:
     return int(choice)
 
 
-def _order(client: str, seq: str) -> tuple[str, int]:
+def read_order(data: QueryDict) -> tuple[str, int]:
     """The client's name and sequence number; neither from the plain form."""
+    client, seq = data.get("client", ""), data.get("seq", "")
     if not client and not seq:
         return "", 0
     if not CLIENT.fullmatch(client):
@@ -86,3 +87,24 @@ def _order(client: str, seq: str) -> tuple[str, int]:
     if not (seq.isascii() and seq.isdigit()) or len(seq) > 15:
         raise ValidationError("Bad sequence number.")
     return client, int(seq)
+
+
+def read_confirms(data: QueryDict, *, profile: Collection[int]) -> set[int]:
+    """The competences a "still accurate" button names: `confirm` holds competence ids,
+    comma-separated (a section's button names all of its own)."""
+    return read_ids(data.getlist("confirm"), allowed=profile)
+
+
+def read_ids(values: list[str], *, allowed: Collection[int]) -> set[int]:
+    """Competence ids a button names, comma-separated, each one of `allowed`; anything
+    else refuses the whole POST."""
+    ids: set[int] = set()
+    for value in values:
+        for part in value.split(","):
+            if not (part.isascii() and part.isdigit()) or len(part) > 12:
+                raise ValidationError("A button names competences by number.")
+            ids.add(int(part))
+    unknown = ids - set(allowed)
+    if unknown:
+        raise ValidationError(f"Not a competence of this profile: {sorted(unknown)[:5]}.")
+    return ids

@@ -8,17 +8,24 @@ may then record a validated level per competence; the self rating stays as it wa
 
 from __future__ import annotations
 
+import calendar
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import (
     Case,
     CharField,
+    Count,
+    OuterRef,
     Q,
+    Subquery,
     Value,
     When,
 )
 from django.db.models.functions import Coalesce
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.functional import cached_property
 from simple_history.models import HistoricalRecords
 
@@ -62,6 +69,22 @@ class AssessmentQuerySet(models.QuerySet):
     def with_review_state(self) -> AssessmentQuerySet:
         return self.annotate(review_state=review_state())
 
+    def with_stale_essentials(self) -> AssessmentQuerySet:
+        """Annotate `stale_essentials`: essentials rated longer ago than STALE_AFTER_MONTHS."""
+        stale = (
+            Rating.objects.filter(
+                assessment=OuterRef("pk"),
+                relation=Requirement.Relation.ESSENTIAL,
+                answered=True,
+                rated_at__lt=stale_before(timezone.now()),
+            )
+            .order_by()
+            .values("assessment")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return self.annotate(stale_essentials=Coalesce(Subquery(stale), Value(0)))
+
 
 class Assessment(models.Model):
     class Status(models.TextChoices):
@@ -97,6 +120,14 @@ class Assessment(models.Model):
         null=True,
         blank=True,
         related_name="+",
+    )
+    carried_from = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The submitted assessment this one started from: its ratings came over.",
     )
 
     objects = AssessmentQuerySet.as_manager()
@@ -183,6 +214,20 @@ def _line(competence: Competence, relation, target, weight, rating: Rating | Non
     )
 
 
+def stale_before(now: datetime) -> datetime:
+    """Ratings last set or confirmed before this moment are stale: STALE_AFTER_MONTHS ago."""
+    months = now.year * 12 + now.month - 1 - settings.STALE_AFTER_MONTHS
+    year, month = divmod(months, 12)
+    day = min(now.day, calendar.monthrange(year, month + 1)[1])
+    return now.replace(year=year, month=month + 1, day=day)
+
+
+def months_since(moment: datetime, now: datetime) -> int:
+    """Whole months from `moment` to `now`: "rated 14 months ago"."""
+    months = (now.year - moment.year) * 12 + now.month - moment.month
+    return months - (now.day < moment.day)
+
+
 class RatingState(models.TextChoices):
     """The one vocabulary for where a self rating stands, on every page and in every file.
     Both "Don't know" and "Not rated" count as level 0."""
@@ -247,6 +292,24 @@ class Rating(models.Model):
     # A manager's review of a submitted assessment.
     validated_level = models.PositiveSmallIntegerField(null=True, blank=True)
     review_comment = models.CharField(max_length=500, blank=True, db_default="")
+    validated_at = models.DateTimeField(null=True, blank=True)
+    accepted = models.BooleanField(
+        default=False, help_text="Validated by accepting the self rating as it stood."
+    )
+    # Carry-over: a new draft starts from the person's latest submitted assessment.
+    rated_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the level was last set or confirmed."
+    )
+    carried_from = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    carried = models.BooleanField(
+        default=False, help_text="Carried over, and neither changed nor confirmed since."
+    )
+    # The last level a manager validated for this competence before this assessment, and
+    # when: what a review compares the self rating with.
+    last_validated_level = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_validated_at = models.DateTimeField(null=True, blank=True)
 
     objects = RatingQuerySet.as_manager()
 
@@ -269,6 +332,9 @@ class Rating(models.Model):
     @property
     def state(self) -> RatingState:
         return rating_state(self.answered, self.level)
+
+    def is_stale(self, now: datetime) -> bool:
+        return self.rated_at is not None and self.rated_at < stale_before(now)
 
 
 def counted_level(prefix: str = "") -> Coalesce:

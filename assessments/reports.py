@@ -14,8 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from django.utils import timezone
+
 from assessments import scoring
-from assessments.models import Assessment, LearningResource, Rating
+from assessments.models import Assessment, LearningResource, Rating, months_since
 from taxonomy.models import Competence, Occupation, Requirement, profile_section
 
 
@@ -75,6 +77,15 @@ class ReviewLine:
     level: int | None  # the self rating
     validated_level: int | None
     comment: str
+    accepted: bool  # validated by accepting the self rating as it stood
+
+
+@dataclass(frozen=True)
+class StaleLine:
+    """A rating last set or confirmed more than STALE_AFTER_MONTHS ago."""
+
+    title: str
+    months: int
 
 
 @dataclass(frozen=True)
@@ -105,6 +116,7 @@ class GapReport:
     comparison: Comparison | None
     matches: tuple[CareerMatch, ...]
     review: Review | None
+    stale: tuple[StaleLine, ...]
 
 
 @dataclass(frozen=True)
@@ -174,6 +186,7 @@ def gap_report(assessment: Assessment) -> GapReport:
         comparison=_comparison(assessment, lines, readiness, met),
         matches=tuple(_career_matches(assessment)),
         review=_review(assessment, ratings),
+        stale=_stale(ratings),
     )
 
 
@@ -285,9 +298,23 @@ def _career_matches(assessment: Assessment) -> list[CareerMatch]:
     ]
 
 
+def _stale(ratings: list[Rating]) -> tuple[StaleLine, ...]:
+    now = timezone.now()
+    stale = [r for r in ratings if r.answered and r.is_stale(now)]
+    stale.sort(key=lambda r: (r.rated_at, r.competence.title))
+    return tuple(StaleLine(r.competence.title, months_since(r.rated_at, now)) for r in stale)
+
+
 def _review(assessment: Assessment, ratings: list[Rating]) -> Review | None:
     reviewed = [
-        ReviewLine(r.competence.title, r.answered, r.level, r.validated_level, r.review_comment)
+        ReviewLine(
+            r.competence.title,
+            r.answered,
+            r.level,
+            r.validated_level,
+            r.review_comment,
+            r.accepted,
+        )
         for r in ratings
         if r.validated_level is not None or r.review_comment
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -36,17 +37,67 @@ class Answer:
 
 
 def assessment_start(*, user: AbstractBaseUser, occupation: Occupation) -> Assessment:
-    """The user's open draft for the occupation, created when there is none."""
+    """The user's open draft for the occupation, created when there is none. A new draft
+    starts from the user's latest submitted assessment of the occupation, if any: see
+    ratings_carry_over."""
     drafts = Assessment.objects.drafts().filter(user=user, occupation=occupation)
     draft = drafts.first()
     if draft is not None:
         return draft
+    latest = (
+        Assessment.objects.submitted()
+        .filter(user=user, occupation=occupation)
+        .order_by("-submitted_at", "-pk")
+        .first()
+    )
     try:
         with transaction.atomic():
-            return Assessment.objects.create(user=user, occupation=occupation)
+            draft = Assessment.objects.create(user=user, occupation=occupation, carried_from=latest)
+            if latest is not None:
+                ratings_carry_over(draft=draft, source=latest, by=user)
+            return draft
     except IntegrityError:
         # A double click raced us to it: the constraint allows one draft, use it.
         return drafts.get()
+
+
+def ratings_carry_over(
+    *, draft: Assessment, source: Assessment, by: AbstractBaseUser | None
+) -> int:
+    """Start the draft from the source's answers: each competence still in the draft's
+    profile gets its level, confidence and evidence, marked carried (until changed or
+    confirmed), with when it was last set and the last level a manager validated for it.
+    Competences new in the profile start unrated; those gone from it stay behind. Returns
+    how many came over. Three queries, whatever the size of the profile."""
+    profile = set(
+        Requirement.objects.filter(occupation=draft.occupation_id).values_list(
+            "competence_id", flat=True
+        )
+    )
+    carried = []
+    for old in source.ratings.filter(answered=True, competence_id__in=profile):
+        if old.validated_level is not None:
+            validated = (old.validated_level, old.validated_at or source.reviewed_at)
+        else:
+            validated = (old.last_validated_level, old.last_validated_at)
+        carried.append(
+            Rating(
+                assessment=draft,
+                competence_id=old.competence_id,
+                answered=True,
+                level=old.level,
+                confidence=old.confidence,
+                evidence=old.evidence,
+                rated_at=old.rated_at or old.updated_at,
+                carried_from=old,
+                carried=True,
+                last_validated_level=validated[0],
+                last_validated_at=validated[1],
+            )
+        )
+    Rating.objects.bulk_create(carried, batch_size=500)
+    Rating.history.bulk_history_create(carried, default_user=by)
+    return len(carried)
 
 
 # One statement per answer, so two saves of one rating never interleave a read and a
@@ -54,10 +105,15 @@ def assessment_start(*, user: AbstractBaseUser, occupation: Occupation) -> Asses
 # returns no row; a save without a level keeps the stored level. Sequences are only
 # compared within one client: clocks and counters of different devices mean nothing to
 # each other, so their saves apply in the order they arrive.
-_UPSERT = """
+#
+# Choosing a level sets it anew: the rating is no longer merely carried over, and its
+# rated_at is now. A save of only the confidence or the evidence leaves both as they were.
+_ORDERED = "(excluded.client = '' OR {t}.client <> excluded.client OR {t}.seq <= excluded.seq)"
+_UPSERT = (
+    """
 INSERT INTO {t} (assessment_id, competence_id, answered, level, confidence, evidence, client,
-                 seq, updated_at, relation)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, '')
+                 seq, updated_at, rated_at, relation, carried, accepted, review_comment)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, '', false, false, '')
 ON CONFLICT (assessment_id, competence_id) DO UPDATE SET
     answered = (excluded.answered OR {t}.answered),
     level = CASE WHEN excluded.answered THEN excluded.level ELSE {t}.level END,
@@ -65,8 +121,21 @@ ON CONFLICT (assessment_id, competence_id) DO UPDATE SET
     evidence = excluded.evidence,
     client = excluded.client,
     seq = excluded.seq,
-    updated_at = excluded.updated_at
-WHERE excluded.client = '' OR {t}.client <> excluded.client OR {t}.seq <= excluded.seq
+    updated_at = excluded.updated_at,
+    rated_at = CASE WHEN excluded.answered THEN excluded.rated_at ELSE {t}.rated_at END,
+    carried = CASE WHEN excluded.answered THEN false ELSE {t}.carried END
+WHERE """
+    + _ORDERED
+    + """
+RETURNING competence_id
+"""
+)
+# A confirm says "still accurate": the level stays, the rating counts as set now. It takes
+# its place in the same order as any other save of the rating.
+_CONFIRM = """
+UPDATE {t} SET carried = false, rated_at = %s, updated_at = %s, client = %s, seq = %s
+WHERE assessment_id = %s AND competence_id = %s AND answered
+  AND (%s = '' OR client <> %s OR seq <= %s)
 RETURNING competence_id
 """
 
@@ -91,13 +160,44 @@ def ratings_save(
         with connection.cursor() as cursor:
             for a in answers:
                 values = (assessment.pk, a.competence_id, a.answered, a.level, a.confidence)
-                cursor.execute(sql, (*values, a.evidence, a.client, a.seq, now))
+                rated_at = now if a.answered else None
+                cursor.execute(sql, (*values, a.evidence, a.client, a.seq, now, rated_at))
                 stored.update(row[0] for row in cursor.fetchall())
         if stored:
             saved = Rating.objects.filter(assessment=assessment, competence_id__in=stored)
             Rating.history.bulk_history_create(saved, update=True, default_user=by)
             Assessment.objects.filter(pk=assessment.pk).update(updated_at=now)
     return stored
+
+
+def ratings_confirm(
+    *,
+    assessment: Assessment,
+    competence_ids: Iterable[int],
+    client: str = "",
+    seq: int = 0,
+    by: AbstractBaseUser | None = None,
+) -> set[int]:
+    """Confirm answered ratings of a draft as still accurate; refuses a submitted one.
+    Returns the competences confirmed: an unanswered one, or one a later save of the same
+    client overtook, is not. Each confirm adds the rating to its history, as a save does."""
+    now = timezone.now()
+    confirmed = set()
+    with transaction.atomic():
+        locked = Assessment.objects.select_for_update().only("status").get(pk=assessment.pk)
+        if not locked.is_draft:
+            raise AssessmentError("This assessment is submitted and can no longer change.")
+        sql = _CONFIRM.format(t=Rating._meta.db_table)
+        with connection.cursor() as cursor:
+            for competence_id in competence_ids:
+                where = (assessment.pk, competence_id, client, client, seq)
+                cursor.execute(sql, (now, now, client, seq, *where))
+                confirmed.update(row[0] for row in cursor.fetchall())
+        if confirmed:
+            saved = Rating.objects.filter(assessment=assessment, competence_id__in=confirmed)
+            Rating.history.bulk_history_create(saved, update=True, default_user=by)
+            Assessment.objects.filter(pk=assessment.pk).update(updated_at=now)
+    return confirmed
 
 
 @transaction.atomic

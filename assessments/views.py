@@ -11,15 +11,18 @@ from django.db.models import QuerySet
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from assessments import charts, reports
-from assessments.forms import DONT_KNOW, field_name, read_answers
-from assessments.models import Assessment, Rating, RatingState
+from assessments.forms import DONT_KNOW, field_name, read_answers, read_confirms, read_order
+from assessments.models import Assessment, Rating, RatingState, months_since
 from assessments.services import (
     AssessmentError,
     assessment_start,
     assessment_submit,
+    ratings_confirm,
     ratings_save,
 )
 from config.http import HtmxHttpRequest, download, refuse
@@ -27,7 +30,6 @@ from config.ratelimit import rate_limited
 from taxonomy.exports import neutralise
 from taxonomy.models import (
     Occupation,
-    ProficiencyLevel,
     ProficiencyScale,
     Requirement,
 )
@@ -40,7 +42,7 @@ def _get_assessment_for_user(request: HtmxHttpRequest, pk: int) -> Assessment:
     return get_object_or_404(
         Assessment.objects.owned_by(request.user)
         .with_review_state()
-        .select_related("occupation", "reviewed_by"),
+        .select_related("occupation", "reviewed_by", "carried_from"),
         pk=pk,
     )
 
@@ -63,6 +65,7 @@ class Progress:
     total: int
     essentials_rated: int
     essentials: int
+    to_confirm: int  # carried over, neither changed nor confirmed
 
     @property
     def unrated(self) -> int:
@@ -73,14 +76,28 @@ class Progress:
         return self.essentials - self.essentials_rated
 
 
-def _progress(requirements: list[Requirement], answered: set[int]) -> Progress:
+def _progress(requirements: list[Requirement], ratings: dict[int, Rating]) -> Progress:
+    answered = {cid for cid, r in ratings.items() if r.answered}
     essentials = [r for r in requirements if r.relation == Requirement.Relation.ESSENTIAL]
     return Progress(
         rated=sum(r.competence_id in answered for r in requirements),
         total=len(requirements),
         essentials_rated=sum(r.competence_id in answered for r in essentials),
         essentials=len(essentials),
+        to_confirm=sum(
+            ratings[r.competence_id].carried for r in requirements if r.competence_id in ratings
+        ),
     )
+
+
+@dataclass(frozen=True)
+class Mark:
+    """What the rating page says of a rating in a draft that started from an earlier
+    assessment: text beside the radios, which screen readers read with them."""
+
+    text: str
+    to_confirm: bool = False  # carried over, neither changed nor confirmed yet
+    stale: bool = False
 
 
 @dataclass(frozen=True)
@@ -89,6 +106,20 @@ class Item:
     rating: Rating | None
     name: str
     options: list[tuple[str, str, bool]]  # radio value, label, checked
+    mark: Mark | None
+
+
+@dataclass(frozen=True)
+class Section:
+    label: str
+    items: list[Item]
+
+    @property
+    def to_confirm(self) -> str:
+        """The competences still to confirm, as the section's button names them."""
+        return ",".join(
+            str(i.requirement.competence_id) for i in self.items if i.mark and i.mark.to_confirm
+        )
 
 
 def _choice(rating: Rating | None) -> str:
@@ -98,12 +129,36 @@ def _choice(rating: Rating | None) -> str:
     return DONT_KNOW if rating.level is None else str(rating.level)
 
 
+def _mark(assessment: Assessment, rating: Rating | None, names: dict[int, str], now) -> Mark | None:
+    if assessment.carried_from is None:
+        return None
+    if rating is None or rating.carried_from is None:
+        answered = rating is not None and rating.answered
+        return Mark("New in this round" if answered else "New: rate this")
+    if rating.carried:
+        since = assessment.carried_from.submitted_at
+        text = f"Carried over from {date_format(since, 'j F Y')}"
+        stale = rating.is_stale(now)
+        if stale:
+            text += f"; rated {months_since(rating.rated_at, now)} months ago"
+        return Mark(text, to_confirm=True, stale=stale)
+    before = rating.carried_from
+    if (before.answered, before.level) == (rating.answered, rating.level):
+        return Mark("Still accurate: confirmed")
+    was = RatingState.DONT_KNOW.label if before.level is None else names.get(before.level, "")
+    return Mark(f"Changed: was {was}")
+
+
 def _sections(
-    requirements: list[Requirement], ratings: dict[int, Rating], levels: list[ProficiencyLevel]
-):
+    assessment: Assessment,
+    requirements: list[Requirement],
+    ratings: dict[int, Rating],
+    scale: ProficiencyScale,
+) -> list[Section]:
     # Worked out here rather than in the template: 80 competences × 6 radios is the page.
-    radios = [(str(level.value), level.name) for level in levels]
+    radios = [(str(level.value), level.name) for level in scale.ordered_levels]
     radios.append((DONT_KNOW, RatingState.DONT_KNOW.label))
+    now = timezone.now()
     sections = []
     for section in Requirement.SECTIONS:
         items = []
@@ -112,9 +167,12 @@ def _sections(
                 rating = ratings.get(r.competence_id)
                 choice = _choice(rating)
                 options = [(value, name, value == choice) for value, name in radios]
-                items.append(Item(r, rating, field_name(r.competence_id), options))
+                mark = _mark(assessment, rating, scale.level_names, now)
+                items.append(Item(r, rating, field_name(r.competence_id), options, mark))
+        # The stale carried ratings first, the longest unconfirmed first: they most need a look.
+        items.sort(key=lambda i: not (i.mark and i.mark.stale and i.mark.to_confirm))
         if items:
-            sections.append((section.label, items))
+            sections.append(Section(section.label, items))
     return sections
 
 
@@ -164,48 +222,77 @@ def assessment_rate(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     requirements = list(_requirements(assessment))
     if request.method == "POST":
         return _save_ratings(request, assessment, requirements)
-    ratings = {r.competence_id: r for r in assessment.ratings.all()}
-    answered = {cid for cid, r in ratings.items() if r.answered}
-    levels = ProficiencyScale.current().ordered_levels
+    ratings = _draft_ratings(assessment)
+    scale = ProficiencyScale.current()
     return render(
         request,
         "assessments/assessment_rate.html",
         {
             "assessment": assessment,
-            "levels": levels,
-            "sections": _sections(requirements, ratings, levels),
-            "progress": _progress(requirements, answered),
+            "levels": scale.ordered_levels,
+            "sections": _sections(assessment, requirements, ratings, scale),
+            "progress": _progress(requirements, ratings),
             "dont_know": DONT_KNOW,
         },
     )
 
 
+def _draft_ratings(assessment: Assessment) -> dict[int, Rating]:
+    return {r.competence_id: r for r in assessment.ratings.select_related("carried_from")}
+
+
 def _save_ratings(
     request: HtmxHttpRequest, assessment: Assessment, requirements: list[Requirement]
 ) -> HttpResponse:
-    levels = {level.value for level in ProficiencyScale.current().ordered_levels}
+    """An autosave (htmx: one competence's answer, or one "still accurate" button), or the
+    plain form: every answer, and the confirm of the button pressed, if any."""
+    scale = ProficiencyScale.current()
+    levels = {level.value for level in scale.ordered_levels}
     profile = {r.competence_id for r in requirements}
     try:
         answers = read_answers(request.POST, profile=profile, levels=levels)
+        confirms = read_confirms(request.POST, profile=profile)
+        client, seq = read_order(request.POST)
     except ValidationError as error:
         return refuse(" ".join(error.messages), status=400)
-    if request.htmx and len(answers) != 1:
-        return refuse("An autosave speaks of exactly one competence.", status=400)
+    if request.htmx and len(answers) + bool(confirms) != 1:
+        return refuse("An autosave speaks of exactly one competence, or confirms.", status=400)
     try:
         stored = ratings_save(assessment=assessment, answers=answers, by=request.user)
+        confirmed = (
+            ratings_confirm(
+                assessment=assessment,
+                competence_ids=confirms,
+                client=client,
+                seq=seq,
+                by=request.user,
+            )
+            if confirms
+            else set()
+        )
     except AssessmentError as error:
         return refuse(str(error), status=409)
     # Never "Saved" for an answer that was not stored.
     overtaken = len(answers) - len(stored)
-    if request.htmx and overtaken:
+    if request.htmx and (overtaken or (confirms and not confirmed)):
         return refuse("a later change to this competence was saved first.", status=409)
-    answered = set(assessment.ratings.filter(answered=True).values_list("competence_id", flat=True))
-    progress = _progress(requirements, answered)
+    ratings = _draft_ratings(assessment)
+    progress = _progress(requirements, ratings)
     if request.htmx:
+        shown = stored | confirmed
+        sections = _sections(assessment, requirements, ratings, scale)
         return render(
             request,
             "assessments/assessment_rate.html#saved",
-            {"assessment": assessment, "progress": progress, "answer": answers[0]},
+            {
+                "assessment": assessment,
+                "progress": progress,
+                "items": [
+                    i for s in sections for i in s.items if i.requirement.competence_id in shown
+                ],
+                "sections": sections if confirmed else [],
+                "status": "Confirmed" if confirmed else "Saved",
+            },
         )
     if request.POST.get("next") == "submit":
         return redirect("assessments:assessment-submit", pk=assessment.pk)
@@ -214,6 +301,8 @@ def _save_ratings(
             request,
             f"{overtaken} of your answers were not saved: later changes to them came first.",
         )
+    if confirmed:
+        messages.success(request, f"Confirmed {len(confirmed)} as still accurate.")
     messages.success(request, f"Saved. {progress.rated} of {progress.total} rated.")
     return redirect("assessments:assessment-rate", pk=assessment.pk)
 
@@ -230,6 +319,11 @@ def assessment_submit_view(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         if not request.user.has_perm("assessments.assess_self"):
             raise PermissionDenied(NO_ROLE)
         try:
+            if request.POST.get("confirm") == "rest":  # "confirm the rest and submit"
+                rest = assessment.ratings.filter(carried=True).values_list(
+                    "competence_id", flat=True
+                )
+                ratings_confirm(assessment=assessment, competence_ids=list(rest), by=request.user)
             assessment_submit(assessment=assessment, user=request.user)
         except AssessmentError as error:
             messages.error(request, str(error))
@@ -237,7 +331,7 @@ def assessment_submit_view(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         messages.success(request, "Submitted. Here is your gap report.")
         return redirect("assessments:assessment-report", pk=assessment.pk)
     requirements = list(_requirements(assessment))
-    ratings = {r.competence_id: r for r in assessment.ratings.all()}
+    ratings = _draft_ratings(assessment)
     answered = {cid for cid, r in ratings.items() if r.answered}
     missing = [
         r
@@ -251,8 +345,12 @@ def assessment_submit_view(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "assessments/assessment_submit.html",
         {
             "assessment": assessment,
-            "progress": _progress(requirements, answered),
+            "progress": _progress(requirements, ratings),
             "missing": missing,
+            # Carried over and neither changed nor confirmed: still as they were last time.
+            "unconfirmed": [
+                r for r in requirements if getattr(ratings.get(r.competence_id), "carried", False)
+            ],
             # Every answer the same level (say all "Proficient") rarely describes anyone.
             "straight_lined": len(answered) >= 5 and len(chosen) == 1,
             "same_level_name": names.get(next(iter(chosen), None), RatingState.DONT_KNOW.label),

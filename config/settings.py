@@ -156,6 +156,10 @@ RATE_LIMITS = {
     }.items()
 }
 
+# A rating last set or confirmed longer ago than this is stale: reports say so, and the
+# next draft asks about it first.
+STALE_AFTER_MONTHS = env_int("STALE_AFTER_MONTHS", 12)
+
 # Imports and full team exports run as Django tasks, queued in the database (in the same
 # transaction as what asked for them) and run by `manage.py db_worker`.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}

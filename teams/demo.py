@@ -45,7 +45,8 @@ def demo_accounts_create() -> list[str]:
     if not technician.assessments.exists():
         demo_assessments_create(user=technician, occupation_code=DEMO_OCCUPATION)
         said.append(
-            f"demo assessments for technician: one submitted, one half-finished draft "
+            f"demo assessments for technician: one submitted, and a draft carried over from it, "
+            f"half of it updated "
             f"({DEMO_OCCUPATION})"
         )
     manager = User.objects.get(username="manager")
@@ -58,7 +59,8 @@ def demo_accounts_create() -> list[str]:
 
 
 def demo_assessments_create(*, user: AbstractBaseUser, occupation_code: str) -> None:
-    """A submitted assessment from two months ago and a half-finished draft, for demos.
+    """A submitted assessment from two months ago and a draft that started from it (carry-over)
+    with half of its ratings changed since, for demos.
 
     Levels are made up but repeatable: they come from a checksum of each competence title.
     """

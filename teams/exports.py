@@ -49,6 +49,7 @@ MEMBER_HEADERS = [
     "Last assessed",
     "Review",
     "Self vs validated",
+    "Stale essentials",
 ]
 COMPETENCE_HEADERS = [
     "Competence",
@@ -58,6 +59,7 @@ COMPETENCE_HEADERS = [
     "Mean gap",
     "Members at expert level",
     "Coverage",
+    "Stale ratings",
 ]
 
 
@@ -73,6 +75,7 @@ def members_dataset(members: list[reports.MemberFigures]) -> Dataset:
             m.last_assessed.date().isoformat() if m.last_assessed else "",
             m.review_label,
             m.self_bias,
+            m.stale_essentials,
         ]
         for m in members
     ]
@@ -91,6 +94,7 @@ def competences_dataset(
             None if c.mean_gap is None else round(c.mean_gap, 2),
             c.experts,
             "coverage risk" if c.coverage_risk else "covered",
+            c.stale,
         ]
         for c in competences
     ]

@@ -10,7 +10,7 @@ from collections.abc import Collection
 from django.core.exceptions import ValidationError
 from django.http import QueryDict
 
-from assessments.forms import read_level
+from assessments.forms import read_ids, read_level
 from assessments.models import Rating
 from teams.services import Validation
 
@@ -49,3 +49,8 @@ def read_validations(
             raise ValidationError("A comment holds a NUL character.")
         validations.append(Validation(competence_id, level, comment))
     return validations
+
+
+def read_agreements(data: QueryDict, *, competences: Collection[int]) -> set[int]:
+    """The competences an "Agree" button names: a row's button one, a section's all it shows."""
+    return read_ids(data.getlist("agree"), allowed=competences)

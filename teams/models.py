@@ -100,6 +100,7 @@ class MembershipQuerySet(models.QuerySet):
         latest = (
             Assessment.objects.submitted()
             .with_review_state()
+            .with_stale_essentials()
             .filter(user=OuterRef("user"), occupation=OuterRef("assessed_id"))
             .annotate(essential_gaps=F("essentials_total") - F("essentials_met"))
             .order_by("-submitted_at", "-pk")
@@ -134,6 +135,7 @@ LATEST_FIELDS = {  # annotation: field of the latest submitted assessment
     "validated_count": "validated_count",
     "self_bias": "self_bias",
     "latest_review_state": "review_state",
+    "stale_essentials": "stale_essentials",
 }
 NOT_ASSESSED = "not-assessed"
 # The members table's review column and filter: an assessment's ReviewState, or none yet.

@@ -32,7 +32,7 @@ from django.db.models.functions import Greatest
 from django.db.models.lookups import Exact
 from django.utils import timezone
 
-from assessments.models import Assessment, Rating, counted_level
+from assessments.models import Assessment, Rating, counted_level, stale_before
 from taxonomy.models import Occupation, Requirement
 from teams.models import MEMBER_STATES, Membership, Team
 
@@ -55,6 +55,7 @@ class MemberFigures:
     review_state: str
     self_bias: Decimal | None
     validated_count: int | None
+    stale_essentials: int | None  # rated longer ago than STALE_AFTER_MONTHS
 
     @property
     def review_label(self) -> str:
@@ -78,6 +79,7 @@ def member_figures(memberships: Iterable[Membership]) -> list[MemberFigures]:
             review_state=m.state,
             self_bias=None if m.self_bias is None else Decimal(m.self_bias).quantize(CENTS),
             validated_count=m.validated_count,
+            stale_essentials=m.stale_essentials,
         )
         for m in memberships
     ]
@@ -96,6 +98,7 @@ def competence_summary(
     """
     level = counted_level("r__")
     rated = Q(r__isnull=False)
+    stale = rated & Q(r__answered=True, r__rated_at__lt=stale_before(timezone.now()))
     return (
         Requirement.objects.filter(occupation=occupation)
         .select_related("competence")
@@ -111,6 +114,7 @@ def competence_summary(
             mean_level=Avg(level, filter=rated),
             mean_gap=Avg(Greatest(F("r__target_level") - level, Value(0)), filter=rated),
             experts=Count("r", filter=rated & Exact(level, top_level)),
+            stale=Count("r", filter=stale),
         )
         .annotate(
             coverage_risk=Case(
@@ -133,6 +137,7 @@ class CompetenceFigures:
     mean_gap: float | None
     experts: int
     coverage_risk: bool
+    stale: int  # members whose rating of it is older than STALE_AFTER_MONTHS
 
 
 def competence_figures(lines: Iterable[Requirement]) -> list[CompetenceFigures]:
@@ -150,6 +155,7 @@ def competence_figures(lines: Iterable[Requirement]) -> list[CompetenceFigures]:
             mean_gap=None if line.mean_gap is None else float(line.mean_gap),
             experts=line.experts,
             coverage_risk=bool(line.coverage_risk),
+            stale=line.stale,
         )
         for line in lines
     ]
@@ -231,3 +237,58 @@ def readiness_by_month(team: Team, *, today: date | None = None) -> list[MonthPo
         points.append(MonthPoint(month, round(fmean(latest.values()), 1), len(latest)))
         month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
     return points
+
+
+# Why a rating needs a manager's eye in a review (review by exception).
+CHANGED = "changed"
+NEVER_VALIDATED = "never-validated"
+FAR_FROM_VALIDATED = "far"
+REVIEW_REASONS = {
+    CHANGED: "changed since last validated",
+    NEVER_VALIDATED: "essential, never validated",
+    FAR_FROM_VALIDATED: "2 or more levels from the last validated",
+}
+# The review page's views of the list: what needs a manager (the default), or all of it.
+REVIEW_FILTERS = {
+    "needs": "What needs you",
+    "all": "Every rating",
+    "essentials": "Essentials",
+    "changed": "Changed since validated",
+    "unvalidated": "Never validated",
+}
+
+
+def review_reasons(rating: Rating) -> tuple[str, ...]:
+    """What makes a submitted rating need a manager: its self rating changed since a level
+    was last validated for it, it is an essential never validated, or it is 2 or more
+    levels from the last validated one (read the rating with its carried_from). None of
+    these: the rest, which a manager may accept as rated at once."""
+    level = rating.level if rating.answered and rating.level is not None else 0
+    last = rating.last_validated_level
+    if last is None:
+        return (NEVER_VALIDATED,) if rating.relation == Requirement.Relation.ESSENTIAL else ()
+    reasons = []
+    set_since = (
+        rating.rated_at is not None
+        and rating.last_validated_at is not None
+        and rating.rated_at > rating.last_validated_at
+    )
+    # A rating confirmed as it was has not changed, even when it is set anew.
+    before = rating.carried_from
+    moved = before is None or (before.answered, before.level) != (rating.answered, rating.level)
+    if set_since and moved and level != last:
+        reasons.append(CHANGED)
+    if abs(level - last) >= 2:
+        reasons.append(FAR_FROM_VALIDATED)
+    return tuple(reasons)
+
+
+def review_shows(rating: Rating, reasons: tuple[str, ...], view: str) -> bool:
+    """Whether the review page's `view` (a REVIEW_FILTERS key) lists the rating."""
+    return {
+        "needs": bool(reasons),
+        "all": True,
+        "essentials": rating.relation == Requirement.Relation.ESSENTIAL,
+        "changed": CHANGED in reasons,
+        "unvalidated": rating.last_validated_level is None and rating.validated_level is None,
+    }[view]

@@ -49,14 +49,20 @@ def review_save(
         raise AssessmentError("You cannot review your own assessment.")
     ratings = {r.competence_id: r for r in locked.ratings.exclude(relation="")}
     changed = []
+    now = timezone.now()
     for v in validations:
         rating = ratings.get(v.competence_id)
         if rating is None:
             raise AssessmentError("That competence is not part of this assessment.")
         if (rating.validated_level, rating.review_comment) != (v.level, v.comment):
+            if rating.validated_level != v.level:
+                rating.validated_at = now if v.level is not None else None
+                rating.accepted = False
             rating.validated_level, rating.review_comment = v.level, v.comment
             changed.append(rating)
-    Rating.objects.bulk_update(changed, ["validated_level", "review_comment"], batch_size=500)
+    Rating.objects.bulk_update(
+        changed, ["validated_level", "review_comment", "validated_at", "accepted"], batch_size=500
+    )
     Rating.history.bulk_history_create(changed, update=True, default_user=reviewer)
     assessment_summarise(assessment=locked)
     fields = [*SUMMARY_FIELDS, "updated_at"]
@@ -65,6 +71,37 @@ def review_save(
         fields += ["reviewed_at", "reviewed_by"]
     locked.save(update_fields=fields)
     return locked
+
+
+@transaction.atomic
+def review_accept_rest(
+    *, assessment: Assessment, reviewer: AbstractBaseUser, competence_ids: Iterable[int]
+) -> int:
+    """Accept the self ratings of these competences as rated: each one's validated level
+    becomes its self level, marked accepted (not weighed one by one), in the history as the
+    reviewer's. Ratings already validated, unrated or "Don't know" are left alone. Returns
+    how many were accepted."""
+    locked = Assessment.objects.select_for_update().get(pk=assessment.pk)
+    if locked.is_draft:
+        raise AssessmentError("Only a submitted assessment can be reviewed.")
+    if locked.user_id == reviewer.pk:
+        raise AssessmentError("You cannot review your own assessment.")
+    wanted = set(competence_ids)
+    ratings = {r.competence_id: r for r in locked.ratings.exclude(relation="")}
+    if wanted - set(ratings):
+        raise AssessmentError("That competence is not part of this assessment.")
+    now = timezone.now()
+    accepted = []
+    for competence_id in wanted:
+        rating = ratings[competence_id]
+        if rating.validated_level is None and rating.answered and rating.level is not None:
+            rating.validated_level, rating.validated_at, rating.accepted = rating.level, now, True
+            accepted.append(rating)
+    Rating.objects.bulk_update(accepted, ["validated_level", "validated_at", "accepted"])
+    Rating.history.bulk_history_create(accepted, update=True, default_user=reviewer)
+    assessment_summarise(assessment=locked)
+    locked.save(update_fields=[*SUMMARY_FIELDS, "updated_at"])
+    return len(accepted)
 
 
 @transaction.atomic

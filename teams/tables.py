@@ -38,6 +38,9 @@ class MemberTable(LabelledTable):
     last_assessed = tables.DateColumn(format="j M Y", verbose_name="Last assessed")
     state = tables.Column(verbose_name="Review")
     self_bias = tables.Column(verbose_name="Self vs validated", attrs={"td": {"class": "num"}})
+    stale_essentials = tables.Column(
+        verbose_name="Stale essentials", attrs={"td": {"class": "num"}}
+    )
     review = tables.Column(verbose_name="Assessment", empty_values=(), orderable=False)
 
     class Meta:
@@ -69,6 +72,9 @@ class MemberTable(LabelledTable):
 
     def order_self_bias(self, queryset, is_descending):
         return _nulls_last(queryset, "self_bias", is_descending)
+
+    def order_stale_essentials(self, queryset, is_descending):
+        return _nulls_last(queryset, "stale_essentials", is_descending)
 
     def render_occupation_title(self, record) -> str:
         return format_html(
@@ -145,6 +151,7 @@ class CompetenceTable(LabelledTable):
     mean_gap = tables.Column(verbose_name="Mean gap", attrs={"td": {"class": "num"}})
     experts = tables.Column(verbose_name="Members at expert level", attrs={"td": {"class": "num"}})
     coverage_risk = tables.Column(verbose_name="Coverage")
+    stale = tables.Column(verbose_name="Stale ratings", attrs={"td": {"class": "num"}})
 
     class Meta:
         attrs = {"class": "table"}

@@ -9,6 +9,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 from django_tables2 import RequestConfig
 
@@ -17,11 +18,11 @@ from assessments.models import Assessment
 from assessments.services import AssessmentError
 from config.http import HtmxHttpRequest, download, refuse
 from config.ratelimit import rate_limited
-from taxonomy.models import Occupation, ProficiencyScale
+from taxonomy.models import Occupation, ProficiencyScale, Requirement
 from teams import exports, reports
-from teams.forms import read_validations
+from teams.forms import read_agreements, read_validations
 from teams.models import Team, TeamExport
-from teams.services import review_save, team_export_request
+from teams.services import Validation, review_accept_rest, review_save, team_export_request
 from teams.tables import CompetenceFilter, CompetenceTable, MemberFilter, MemberTable
 
 
@@ -238,37 +239,28 @@ def team_export_download(request: HtmxHttpRequest, pk: int, export_pk: int) -> H
 @login_required
 @require_http_methods(["GET", "POST"])
 def team_review(request: HtmxHttpRequest, pk: int, assessment_pk: int) -> HttpResponse:
-    """A manager validates a member's submitted self-ratings; the self ratings stay."""
+    """A manager validates a member's submitted self-ratings; the self ratings stay.
+
+    The page opens on what needs a manager (teams.reports.review_reasons); the rest can be
+    accepted as rated at once, and every rating is one link away, with filters. Each save
+    posts the rows shown; "Agree" buttons validate the self rating of their row or section.
+    """
     team = _get_team_for_manager(request, pk)
     assessment = _get_member_assessment(team, assessment_pk, request.user)
     ratings = list(
         assessment.ratings.exclude(relation="")
-        .select_related("competence")
+        .select_related("competence", "carried_from")
         .order_by("relation", "competence__title")  # essential sorts before optional
     )
+    view = request.GET.get("show", "needs")
+    if view not in reports.REVIEW_FILTERS:
+        return refuse(f"Show one of: {', '.join(reports.REVIEW_FILTERS)}.", status=400)
+    reasons = {r.competence_id: reports.review_reasons(r) for r in ratings}
     levels = ProficiencyScale.current().ordered_levels
     if request.method == "POST":
-        try:
-            validations = read_validations(
-                request.POST,
-                competences={r.competence_id for r in ratings},
-                levels={level.value for level in levels},
-            )
-            review_save(
-                assessment=assessment,
-                reviewer=request.user,
-                validations=validations,
-                done="done" in request.POST,
-            )
-        except ValidationError as error:
-            return refuse(" ".join(error.messages), status=400)
-        except AssessmentError as error:
-            return refuse(str(error), status=409)
-        if "done" in request.POST:
-            messages.success(request, "Review done. The member sees it on their report.")
-            return redirect(team)
-        messages.success(request, "Review saved.")
-        return redirect("teams:team-review", pk=team.pk, assessment_pk=assessment.pk)
+        return _review_save(request, team, assessment, ratings, reasons, levels, view)
+    shown = [r for r in ratings if reports.review_shows(r, reasons[r.competence_id], view)]
+    rest = [r for r in ratings if not reasons[r.competence_id]]
     self_lines = assessment.lines([], ratings)
     return render(
         request,
@@ -276,9 +268,62 @@ def team_review(request: HtmxHttpRequest, pk: int, assessment_pk: int) -> HttpRe
         {
             "team": team,
             "assessment": assessment,
-            "ratings": ratings,
+            "groups": [
+                (
+                    label,
+                    [
+                        (r, [reports.REVIEW_REASONS[x] for x in reasons[r.competence_id]])
+                        for r in shown
+                        if r.relation == relation
+                    ],
+                )
+                for relation, label in Requirement.Relation.choices
+            ],
+            "shown": len(shown),
+            "rest": len(rest),
+            "rest_open": sum(r.validated_level is None for r in rest),
+            "view": view,
+            "views": reports.REVIEW_FILTERS,
             "levels": levels,
             "level_names": {level.value: level.name for level in levels},
             "self_readiness": scoring.percent(scoring.readiness(self_lines)),
         },
     )
+
+
+def _review_save(request, team, assessment, ratings, reasons, levels, view) -> HttpResponse:
+    competences = {r.competence_id: r for r in ratings}
+    try:
+        validations = read_validations(
+            request.POST, competences=set(competences), levels={level.value for level in levels}
+        )
+        agreed = read_agreements(request.POST, competences=set(competences))
+    except ValidationError as error:
+        return refuse(" ".join(error.messages), status=400)
+    # "Agree" validates the self rating as it stands; unrated and "Don't know" as 0.
+    by_competence = {v.competence_id: v for v in validations}
+    for competence_id in agreed:
+        rating = competences[competence_id]
+        comment = by_competence.get(competence_id, Validation(competence_id, None, "")).comment
+        by_competence[competence_id] = Validation(competence_id, rating.level or 0, comment)
+    try:
+        review_save(
+            assessment=assessment,
+            reviewer=request.user,
+            validations=by_competence.values(),
+            done="done" in request.POST,
+        )
+        if "accept_rest" in request.POST:
+            rest = [cid for cid, why in reasons.items() if not why]
+            accepted = review_accept_rest(
+                assessment=assessment, reviewer=request.user, competence_ids=rest
+            )
+            messages.success(request, f"Accepted {accepted} rating(s) as rated.")
+    except AssessmentError as error:
+        return refuse(str(error), status=409)
+    if "done" in request.POST:
+        messages.success(request, "Review done. The member sees it on their report.")
+        return redirect(team)
+    messages.success(request, "Review saved.")
+    url = reverse("teams:team-review", args=[team.pk, assessment.pk])
+    return redirect(f"{url}?show={view}" if view != "needs" else url)

@@ -195,11 +195,17 @@ def test_each_role_gets_the_expected_answer(world, name):
 def test_no_one_else_can_post_to_someone_elses_draft(world, name, data):
     draft: Assessment = world["draft"]
     url = reverse(name, args=[draft.pk])
+    # The draft starts from alice's submitted assessment: what it carried over stays as it is.
+    before = list(draft.ratings.values_list("competence_id", "level", "carried", "rated_at"))
     for role in ("other_technician", "manager", "other_manager", "taxonomy_admin"):
         client = Client()
         client.force_login(world["users"][role])
         assert client.post(url, data).status_code == 404
-    assert not draft.ratings.exists()
+        confirm = client.post(url, {"confirm": str(before[0][0])})
+        assert confirm.status_code == 404
+    assert (
+        list(draft.ratings.values_list("competence_id", "level", "carried", "rated_at")) == before
+    )
     draft.refresh_from_db()
     assert draft.is_draft
 

@@ -39,7 +39,10 @@ def test_demo_accounts_come_with_roles_and_assessments(settings, capsys):
     assessments = Assessment.objects.filter(user=technician)
     assert sorted(assessments.values_list("status", flat=True)) == ["draft", "submitted"]
     draft = assessments.get(status="draft")
-    assert draft.ratings.filter(answered=True).count() == 40
+    # Carried over from the submitted one, half of it updated since.
+    assert draft.carried_from == assessments.get(status="submitted")
+    assert draft.ratings.filter(answered=True).count() == 80
+    assert draft.ratings.filter(carried=False).count() == 40
     assert assessments.get(status="submitted").ratings.count() == 80
     team = User.objects.get(username="manager").managed_teams.get()
     assert (team.name, team.occupation.code, team.members.count()) == ("ICT support", "3512.4", 7)

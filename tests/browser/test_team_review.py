@@ -108,6 +108,10 @@ def test_the_demo_manager_sorts_the_team_reviews_a_member_and_sees_the_report_ch
     latest = Assessment.objects.submitted().filter(user=assessment.user).latest("submitted_at")
     assert assessment == latest
     expect(page.get_by_test_id("self-bias")).to_have_text("nothing validated yet")
+    # The review opens on what needs a manager (here the 23 essentials never validated);
+    # every rating is one link away.
+    expect(page.get_by_test_id("needs-count")).to_contain_text("23 ratings need you")
+    page.get_by_role("link", name="Every rating", exact=True).click()
 
     # The first two competences the member rates at or above target; the manager sees
     # them a level below it, so the member over-rated both and readiness falls.

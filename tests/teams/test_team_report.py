@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import openpyxl
@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from assessments import charts
-from assessments.models import Assessment
+from assessments.models import Assessment, Rating
 from teams import reports
 from teams.models import Membership, Team
 from teams.services import Validation, review_save
@@ -52,12 +52,13 @@ def test_the_members_table_shows_each_members_latest_figures(mia_client, six_tea
         "Last assessed",
         "Review",
         "Self vs validated",
+        "Stale essentials",
     ]
     today = timezone.localdate().isoformat()
     assert rows[1:] == [
-        ["alice", "Test occupation SIX (SIX)", "60", "1 of 2", "1", today, "Not reviewed", ""],
-        ["bob", "Test occupation SIX (SIX)", "100", "2 of 2", "0", today, "Not reviewed", ""],
-        ["Cleo Ng", "Test occupation SIX (SIX)", "", "", "", "", "Not assessed", ""],
+        ["alice", "Test occupation SIX (SIX)", "60", "1 of 2", "1", today, "Not reviewed", "", "0"],
+        ["bob", "Test occupation SIX (SIX)", "100", "2 of 2", "0", today, "Not reviewed", "", "0"],
+        ["Cleo Ng", "Test occupation SIX (SIX)", "", "", "", "", "Not assessed", "", ""],
     ]
 
 
@@ -176,8 +177,10 @@ def competence_rows(client, team: Team, **params) -> dict[str, list[str]]:
         "Mean gap",
         "Members at expert level",
         "Coverage",
+        "Stale ratings",
     ]
-    return {row[0].removeprefix("SIX competence "): row[1:] for row in rows[1:]}
+    # The stale count has a test of its own; the figures here are the others.
+    return {row[0].removeprefix("SIX competence "): row[1:-1] for row in rows[1:]}
 
 
 def test_the_competences_table_counts_members_meeting_targets_and_flags_thin_cover(
@@ -209,7 +212,7 @@ def test_validated_levels_count_instead_of_self_ratings(mia_client, mia, six_tea
     members = members_rows(report(mia_client, team, export="members"))
     # 12 + 2·(3 - 1) = 16 of 20 -> 80 %; self 1 vs validated 3 -> -2.
     assert members[1][:5] == ["alice", "Test occupation SIX (SIX)", "80", "2 of 2", "0"]
-    assert members[1][6:] == ["Reviewed", "-2.00"]
+    assert members[1][6:8] == ["Reviewed", "-2.00"]
 
 
 @pytest.mark.parametrize(
@@ -377,3 +380,29 @@ def test_the_line_chart_puts_0_on_the_axis_and_100_at_the_top():
     assert xs[0] == chart.left and xs[2] - xs[1] == xs[1] - xs[0]
     assert chart.path == " ".join(f"{p.x},{p.y}" for p in chart.points)
     assert [value for value, _ in chart.ticks] == [0, 25, 50, 75, 100]
+
+
+def test_stale_essentials_are_counted_per_member_and_per_competence(
+    mia_client, six_team, alice, settings
+):
+    settings.STALE_AFTER_MONTHS = 12
+    team, ids = six_team
+    old = timezone.now() - timedelta(days=400)
+    # alice's essentials (lines 0 and 3) and one optional line, rated 13 months ago.
+    Rating.objects.filter(
+        assessment__user=alice, competence_id__in=[ids[0], ids[3], ids[4]]
+    ).update(rated_at=old)
+
+    members = {
+        row[0]: row for row in members_rows(report(mia_client, team, export="members"))[1:] if row
+    }
+    url = reverse("teams:team-report", args=[team.pk])
+    response = mia_client.get(url, {"export": "competences", "format": "csv"})
+    competences = {
+        row[0].removeprefix("SIX competence "): row[-1]
+        for row in csv.reader(io.StringIO(response.content.decode()))
+        if row and row[0] != "Competence"
+    }
+
+    assert (members["alice"][-1], members["bob"][-1], members["Cleo Ng"][-1]) == ("2", "0", "")
+    assert competences == {"000": "1", "001": "0", "002": "0", "003": "1", "004": "1", "005": "0"}
