@@ -66,38 +66,45 @@ def ratings_carry_over(
 ) -> int:
     """Start the draft from the source's answers: each competence still in the draft's
     profile gets its level, confidence and evidence, marked carried (until changed or
-    confirmed), with when it was last set and the last level a manager validated for it.
-    Competences new in the profile start unrated; those gone from it stay behind. Returns
-    how many came over. Three queries, whatever the size of the profile."""
-    profile = set(
-        Requirement.objects.filter(occupation=draft.occupation_id).values_list(
-            "competence_id", flat=True
+    confirmed), with when it was last set and the last level a manager validated for it,
+    and a history entry. Competences new in the profile start unrated; those gone from it
+    stay behind. Returns how many came over.
+
+    Two INSERT ... SELECT statements, whatever the size of the profile: starting a round
+    is something a whole team does at once.
+    """
+    now = timezone.now()
+    quote = connection.ops.quote_name
+    ratings, history = Rating._meta.db_table, Rating.history.model._meta.db_table
+    requirements = Requirement._meta.db_table
+    carry = f"""
+        INSERT INTO {quote(ratings)} (assessment_id, competence_id, answered, level, confidence,
+            evidence, client, seq, updated_at, relation, review_comment, accepted, rated_at,
+            carried_from_id, carried, last_validated_level, last_validated_at)
+        SELECT %s, r.competence_id, r.answered, r.level, r.confidence, r.evidence, '', 0, %s,
+            '', '', %s, COALESCE(r.rated_at, r.updated_at), r.id, %s,
+            COALESCE(r.validated_level, r.last_validated_level),
+            CASE WHEN r.validated_level IS NOT NULL THEN COALESCE(r.validated_at, %s)
+                 ELSE r.last_validated_at END
+        FROM {quote(ratings)} r
+        WHERE r.assessment_id = %s AND r.answered AND r.competence_id IN (
+            SELECT competence_id FROM {quote(requirements)} WHERE occupation_id = %s)
+    """
+    # The history entry of each rating as it now stands, as simple-history would write it.
+    columns = ", ".join(quote(f.column) for f in Rating._meta.concrete_fields)
+    record = f"""
+        INSERT INTO {quote(history)} ({columns}, history_date, history_change_reason,
+            history_type, history_user_id)
+        SELECT {columns}, %s, NULL, '+', %s FROM {quote(ratings)} WHERE assessment_id = %s
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            carry,
+            [draft.pk, now, False, True, source.reviewed_at, source.pk, draft.occupation_id],
         )
-    )
-    carried = []
-    for old in source.ratings.filter(answered=True, competence_id__in=profile):
-        if old.validated_level is not None:
-            validated = (old.validated_level, old.validated_at or source.reviewed_at)
-        else:
-            validated = (old.last_validated_level, old.last_validated_at)
-        carried.append(
-            Rating(
-                assessment=draft,
-                competence_id=old.competence_id,
-                answered=True,
-                level=old.level,
-                confidence=old.confidence,
-                evidence=old.evidence,
-                rated_at=old.rated_at or old.updated_at,
-                carried_from=old,
-                carried=True,
-                last_validated_level=validated[0],
-                last_validated_at=validated[1],
-            )
-        )
-    Rating.objects.bulk_create(carried, batch_size=500)
-    Rating.history.bulk_history_create(carried, default_user=by)
-    return len(carried)
+        count = cursor.rowcount
+        cursor.execute(record, [now, by.pk if by else None, draft.pk])
+    return count
 
 
 # One statement per answer, so two saves of one rating never interleave a read and a

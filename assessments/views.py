@@ -156,24 +156,35 @@ def _sections(
     scale: ProficiencyScale,
 ) -> list[Section]:
     # Worked out here rather than in the template: 80 competences × 6 radios is the page.
-    radios = [(str(level.value), level.name) for level in scale.ordered_levels]
-    radios.append((DONT_KNOW, RatingState.DONT_KNOW.label))
     now = timezone.now()
     sections = []
     for section in Requirement.SECTIONS:
-        items = []
-        for r in requirements:
-            if r.relation == section.relation and r.competence.kind == section.kind:
-                rating = ratings.get(r.competence_id)
-                choice = _choice(rating)
-                options = [(value, name, value == choice) for value, name in radios]
-                mark = _mark(assessment, rating, scale.level_names, now)
-                items.append(Item(r, rating, field_name(r.competence_id), options, mark))
+        items = [
+            _item(assessment, r, ratings, scale, now)
+            for r in requirements
+            if r.relation == section.relation and r.competence.kind == section.kind
+        ]
         # The stale carried ratings first, the longest unconfirmed first: they most need a look.
         items.sort(key=lambda i: not (i.mark and i.mark.stale and i.mark.to_confirm))
         if items:
             sections.append(Section(section.label, items))
     return sections
+
+
+def _item(
+    assessment: Assessment,
+    requirement: Requirement,
+    ratings: dict[int, Rating],
+    scale: ProficiencyScale,
+    now,
+) -> Item:
+    rating = ratings.get(requirement.competence_id)
+    choice = _choice(rating)
+    radios = [(str(level.value), level.name) for level in scale.ordered_levels]
+    radios.append((DONT_KNOW, RatingState.DONT_KNOW.label))
+    options = [(value, name, value == choice) for value, name in radios]
+    mark = _mark(assessment, rating, scale.level_names, now)
+    return Item(requirement, rating, field_name(requirement.competence_id), options, mark)
 
 
 @login_required
@@ -280,7 +291,7 @@ def _save_ratings(
     progress = _progress(requirements, ratings)
     if request.htmx:
         shown = stored | confirmed
-        sections = _sections(assessment, requirements, ratings, scale)
+        now = timezone.now()
         return render(
             request,
             "assessments/assessment_rate.html#saved",
@@ -288,9 +299,14 @@ def _save_ratings(
                 "assessment": assessment,
                 "progress": progress,
                 "items": [
-                    i for s in sections for i in s.items if i.requirement.competence_id in shown
+                    _item(assessment, r, ratings, scale, now)
+                    for r in requirements
+                    if r.competence_id in shown
                 ],
-                "sections": sections if confirmed else [],
+                # A confirm changes what the sections' "all still accurate" buttons name.
+                "sections": _sections(assessment, requirements, ratings, scale)
+                if confirmed
+                else [],
                 "status": "Confirmed" if confirmed else "Saved",
             },
         )

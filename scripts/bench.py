@@ -168,9 +168,21 @@ def bench_web(requests: int, database: Path) -> int:
             ("gap report, 80 competences  ", lambda: client.get(report_url)),
         ]
         medians = {label: _median(request, requests) for label, request in cases}
+        # A new round: the draft starts from the submitted assessment, 80 ratings carried.
+        start_url = reverse("assessments:assessment-start")
+        medians["start a carried-over draft  "] = _median(
+            lambda: client.post(start_url, {"occupation": draft.occupation.code}),
+            requests,
+            before=lambda: Assessment.objects.drafts().filter(user=technician).delete(),
+            status=302,
+        )
 
         manager = get_user_model().objects.get(username="manager")
         client.force_login(manager)
+        demo_team = manager.managed_teams.get()
+        member = Assessment.objects.submitted().filter(user__username="amira").get()
+        review_url = reverse("teams:team-review", args=[demo_team.pk, member.pk])
+        medians["review page, by exception   "] = _median(lambda: client.get(review_url), requests)
         for size in (50, 500):
             team = _team(size, draft.occupation, manager)
             url = reverse("teams:team-report", args=[team.pk])

@@ -70,6 +70,11 @@ def test_a_new_draft_starts_from_the_latest_submitted_assessment(alice, alice_cl
         )
         assert rating.carried and rating.carried_from == old[cid]
         assert rating.rated_at == old[cid].rated_at  # its age goes on counting
+    entries = Rating.history.filter(assessment_id=draft.pk)
+    assert entries.count() == 6
+    assert {(e.history_type, e.history_user_id, e.carried) for e in entries} == {
+        ("+", alice.pk, True)
+    }
     html = page(alice_client, draft)
     date = f"{earlier.submitted_at:%-d %B %Y}"
     assert html.count(f"Carried over from {date}") == 6
