@@ -127,6 +127,7 @@ class ListEntry:
     readiness: int | None  # self-rated; None for a draft
     verdict: str
     rated: int
+    to_confirm: int  # carried over, neither changed nor confirmed
 
 
 def assessment_entries(user) -> list[ListEntry]:
@@ -147,9 +148,15 @@ def assessment_entries(user) -> list[ListEntry]:
                 readiness=scoring.percent(scoring.readiness(lines)) if lines else None,
                 verdict=scoring.verdict(lines) if lines else "",
                 rated=sum(r.answered for r in ratings),
+                to_confirm=sum(r.carried for r in ratings),
             )
         )
     return entries
+
+
+def self_readiness(assessment: Assessment, ratings: list[Rating]) -> int | None:
+    """The self-rated readiness of a submitted assessment, from its ratings."""
+    return scoring.percent(scoring.readiness(assessment.lines([], ratings)))
 
 
 def gap_report(assessment: Assessment) -> GapReport:

@@ -13,8 +13,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 from django_tables2 import RequestConfig
 
-from assessments import charts, scoring
+from assessments import charts
 from assessments.models import Assessment
+from assessments.reports import self_readiness
 from assessments.services import AssessmentError
 from config.http import HtmxHttpRequest, download, refuse
 from config.ratelimit import rate_limited
@@ -261,7 +262,6 @@ def team_review(request: HtmxHttpRequest, pk: int, assessment_pk: int) -> HttpRe
         return _review_save(request, team, assessment, ratings, reasons, levels, view)
     shown = [r for r in ratings if reports.review_shows(r, reasons[r.competence_id], view)]
     rest = [r for r in ratings if not reasons[r.competence_id]]
-    self_lines = assessment.lines([], ratings)
     return render(
         request,
         "teams/team_review.html",
@@ -286,7 +286,7 @@ def team_review(request: HtmxHttpRequest, pk: int, assessment_pk: int) -> HttpRe
             "views": reports.REVIEW_FILTERS,
             "levels": levels,
             "level_names": {level.value: level.name for level in levels},
-            "self_readiness": scoring.percent(scoring.readiness(self_lines)),
+            "self_readiness": self_readiness(assessment, ratings),
         },
     )
 
