@@ -19,23 +19,26 @@ PROFILE_COLUMNS = [
 
 
 def write_profile_csv(occupation: Occupation, out: TextIO) -> None:
-    writer = csv.writer(out, lineterminator="\n")
+    # CRLF, as RFC 4180 has it: with "\n" alone the csv module leaves a field holding a
+    # carriage return unquoted, and a spreadsheet starts a new row there.
+    writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(PROFILE_COLUMNS)
     for r in occupation.requirements.select_related("competence").order_by(
         "relation", "competence__kind", "competence__title"
     ):
         c = r.competence
-        writer.writerow(
-            [
-                c.uri or "",
-                neutralise(c.title),
-                c.kind,
-                c.reuse_level,
-                r.relation,
-                r.target_level,
-                r.weight.normalize() if r.weight == r.weight.to_integral() else r.weight,
-            ]
-        )
+        row = [
+            c.uri or "",
+            c.title,
+            c.kind,
+            c.reuse_level,
+            r.relation,
+            r.target_level,
+            r.weight.normalize() if r.weight == r.weight.to_integral() else r.weight,
+        ]
+        # Every text cell, not only the titles: a URI or a kind is text from a file or an
+        # admin too, and a spreadsheet runs any cell that starts like a formula.
+        writer.writerow([neutralise(v) if isinstance(v, str) else v for v in row])
 
 
 def neutralise(text: str) -> str:

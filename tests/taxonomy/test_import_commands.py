@@ -18,6 +18,7 @@ from taxonomy.models import (
     Release,
     Requirement,
 )
+from tests.taxonomy.test_views import FORMULAS, hostile_profile_line, neutralised_row
 
 pytestmark = pytest.mark.django_db
 
@@ -388,6 +389,22 @@ def test_export_profile_prints_the_profile_as_csv():
     assert lines[0] == "competence_uri,competence,kind,reuse_level,relation,target_level,weight"
     assert len(lines) == 81
     assert "digital systems,knowledge,cross-sector,essential,3,2" in output
+
+
+@pytest.mark.parametrize("formula", FORMULAS)
+def test_export_profile_neutralises_every_text_cell(formula):
+    hostile_profile_line(formula)
+
+    output = run("export_profile", "3512.4")
+
+    quoted = "'" + formula
+    assert neutralised_row(output, formula) == [
+        quoted,
+        quoted,
+        quoted[:11],
+        quoted[:21],
+        quoted[:11],
+    ]
 
 
 def test_export_profile_rejects_an_unknown_code():

@@ -189,6 +189,64 @@ def test_the_profile_downloads_as_csv(alice_client):
     }
 
 
+# What a spreadsheet would run: a formula, arithmetic, a function call, and the tab and
+# carriage return that some read past before a formula.
+FORMULAS = ['=HYPERLINK("http://evil.example/","x")', "-2+3", "+1", "@SUM(A1)", "\t=1", "\r=1"]
+
+
+def hostile_profile_line(formula: str) -> None:
+    """Every text cell of one line of the 3512.4 profile holds `formula`, as an admin or an
+    import before their checks could leave it."""
+    line = Requirement.objects.get(occupation__code="3512.4", competence__title="R")
+    Competence.objects.filter(pk=line.competence_id).update(
+        uri=formula, title=formula, kind=formula[:10], reuse_level=formula[:20]
+    )
+    Requirement.objects.filter(pk=line.pk).update(relation=formula[:10])
+
+
+def neutralised_row(text: str, formula: str) -> list[str]:
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    [row] = [row for row in rows if formula in row[1]]
+    return row[:5]
+
+
+@pytest.mark.parametrize("formula", FORMULAS)
+def test_every_text_cell_of_the_profile_download_is_neutralised(alice_client, formula):
+    hostile_profile_line(formula)
+
+    response = alice_client.get(reverse("taxonomy:occupation-profile-csv", args=["3512.4"]))
+
+    quoted = "'" + formula
+    assert neutralised_row(response.content.decode(), formula) == [
+        quoted,
+        quoted,
+        quoted[:11],
+        quoted[:21],
+        quoted[:11],
+    ]
+
+
+def test_a_carriage_return_inside_a_title_starts_no_row_of_its_own(alice_client):
+    Competence.objects.filter(title="R").update(title="R\r=1+2")
+
+    response = alice_client.get(reverse("taxonomy:occupation-profile-csv", args=["3512.4"]))
+
+    rows = list(csv.reader(io.StringIO(response.content.decode(), newline="")))
+    assert ["=1+2"] not in [row[:1] for row in rows]
+    assert "R\r=1+2" in [row[1] for row in rows]
+
+
+def test_the_profile_download_has_a_safe_filename_and_no_shared_cache_keeps_it(alice_client):
+    # A code that ends the filename and adds a parameter: Chromium saved "profile-q1.html".
+    Occupation.objects.filter(code="3512.4").update(code='q1.html";x=')
+
+    response = alice_client.get(reverse("taxonomy:occupation-profile-csv", args=['q1.html";x=']))
+
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == 'attachment; filename="profile-q1.htmlx.csv"'
+    assert response["Cache-Control"] == "private, no-store"
+
+
 def test_a_formula_like_title_is_neutralised_in_the_csv(alice_client):
     Competence.objects.filter(title="R").update(title="=HYPERLINK(1)")
 
