@@ -17,11 +17,12 @@ from taxonomy.tabular import DataError, decode, read_table
 CODE_PATTERNS = {
     # Strings all the way: ISCO major group 0 codes keep their leading zero ("0110").
     # Two BLS rows map to 3-digit ISCO minor groups (211, 315), so 1-4 digits are valid.
-    "ISCO-08": re.compile(r"\d{1,4}"),
-    "SOC 2010": re.compile(r"\d\d-\d{4}"),
-    "SOC 2018": re.compile(r"\d\d-\d{4}"),
-    "O*NET-SOC 2010": re.compile(r"\d\d-\d{4}\.\d\d"),
-    "O*NET-SOC 2019": re.compile(r"\d\d-\d{4}\.\d\d"),
+    # ASCII digits: \d would take any script's digits, which no published code has.
+    "ISCO-08": re.compile(r"[0-9]{1,4}"),
+    "SOC 2010": re.compile(r"[0-9]{2}-[0-9]{4}"),
+    "SOC 2018": re.compile(r"[0-9]{2}-[0-9]{4}"),
+    "O*NET-SOC 2010": re.compile(r"[0-9]{2}-[0-9]{4}\.[0-9]{2}"),
+    "O*NET-SOC 2019": re.compile(r"[0-9]{2}-[0-9]{4}\.[0-9]{2}"),
 }
 
 

@@ -13,7 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
-from taxonomy.tabular import DataError, Source, collect_sources, read_values
+from taxonomy.tabular import (
+    ISCO_CODE,
+    OCCUPATION_CODE,
+    DataError,
+    Source,
+    collect_sources,
+    read_values,
+)
 
 KINDS = {"knowledge": "knowledge", "skill/competence": "skill", "": "unknown"}
 REUSE_LEVELS = {
@@ -128,10 +135,8 @@ def read_groups(source: Source) -> list[Group]:
     ):
         _unique(name, record, uri, seen, "conceptUri")
         code = code.strip()
-        if not re.fullmatch(r"\d{1,4}", code):
-            raise DataError(
-                name, f"ISCO code {code!r} is not 1-4 digits", record=record, column="code"
-            )
+        if not re.search(ISCO_CODE, code):
+            raise DataError(name, "an ISCO-08 code is 1-4 digits", record=record, column="code")
         groups.append(Group(uri, code, title.strip(), description))
     return groups
 
@@ -148,11 +153,24 @@ def read_occupations(source: Source) -> list[Occupation]:
         code = code.strip()
         if not code:
             raise DataError(name, "empty occupation code", record=record, column="code")
+        if not re.search(OCCUPATION_CODE, code):
+            raise DataError(
+                name,
+                "an occupation code is letters, digits, dots and hyphens, starting with a "
+                "letter or digit (e.g. 3512.4)",
+                record=record,
+                column="code",
+            )
+        isco_code = isco_code.strip()
+        if isco_code and not re.search(ISCO_CODE, isco_code):
+            raise DataError(
+                name, "an ISCO-08 group is 1-4 digits", record=record, column="iscoGroup"
+            )
         occupations.append(
             Occupation(
                 uri=uri,
                 code=code,
-                isco_code=isco_code.strip(),
+                isco_code=isco_code,
                 title=title.strip(),
                 alt_labels=_labels(alt_labels),
                 description=description.strip(),

@@ -28,6 +28,8 @@ PROFILE_COLUMNS = [
     "Not Relevant",
 ]
 RANGES = {"IM": (1.0, 5.0), "LV": (0.0, 7.0)}
+# Every O*NET-SOC code of the real files looks so (15-1232.00); anything else is a wrong file.
+ONET_CODE = r"\A[0-9]{2}-[0-9]{4}\.[0-9]{2}\Z"
 LEVEL_MAX = 7
 
 
@@ -156,6 +158,7 @@ def read_occupations(source: Source, wanted: Collection[str] = ()) -> list[Occup
         code = row["O*NET-SOC Code"].strip()
         if not code:
             raise DataError(name, "empty O*NET-SOC code", record=record, column="O*NET-SOC Code")
+        _check_code(name, record, code)
         if code in seen:
             raise DataError(
                 name,
@@ -198,6 +201,7 @@ def read_profiles(
         for column, value in (("O*NET-SOC Code", code), ("Element ID", element_id)):
             if not value:
                 raise DataError(name, "empty value", record=record, column=column)
+        _check_code(name, record, code)
         scale = row["Scale ID"].strip()
         if scale not in RANGES:
             # Skills and Knowledge carry only IM and LV; anything else means a wrong file.
@@ -257,6 +261,17 @@ def read_profiles(
         if line is not None:
             lines.append(Line(code, element_id, *line))
     return lines
+
+
+def _check_code(name: str, record: int, code: str) -> None:
+    if not re.search(ONET_CODE, code):
+        raise DataError(
+            name,
+            "an O*NET-SOC code is two digits, a hyphen, four digits, a dot and two digits "
+            "(e.g. 15-1232.00)",
+            record=record,
+            column="O*NET-SOC Code",
+        )
 
 
 def _value(name: str, record: int, text: str, scale: str) -> float:

@@ -17,6 +17,14 @@ from pathlib import Path
 
 csv.field_size_limit(10_000_000)
 
+# An occupation code is part of its page's address, so it holds only what real codes hold:
+# letters, digits, dots and hyphens (ESCO 3512.4 and 2269.8.3, SOC 15-1151, O*NET-SOC
+# 15-1232.00, a local T-1), starting with a letter or digit. \A and \Z mean the same in
+# Python and PostgreSQL regular expressions, so the models' check constraints use these
+# very patterns.
+OCCUPATION_CODE = r"\A[0-9A-Za-z][0-9A-Za-z.-]*\Z"
+ISCO_CODE = r"\A[0-9]{1,4}\Z"
+
 
 class DataError(Exception):
     def __init__(

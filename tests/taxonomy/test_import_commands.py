@@ -266,6 +266,33 @@ MALFORMED = [
         id="unknown skill type",
     ),
     pytest.param(
+        # A "/" in a code broke every page that links the occupation (reverse() fails).
+        {"occupations_en__csv": OCCUPATIONS.replace(",9999.2\n", ",9999/2\n")},
+        "occupations_en.csv, record 2, column 'code': an occupation code is letters, digits, "
+        "dots and hyphens, starting with a letter or digit",
+        id="slash in an occupation code",
+    ),
+    pytest.param(
+        {"occupations_en__csv": OCCUPATIONS.replace(",9999.1\n", ",..\n")},
+        "occupations_en.csv, record 1, column 'code': an occupation code is",
+        id="dot-dot occupation code",
+    ),
+    pytest.param(
+        {"occupations_en__csv": OCCUPATIONS.replace(",9999.1\n", ",9999 1\n")},
+        "occupations_en.csv, record 1, column 'code': an occupation code is",
+        id="space in an occupation code",
+    ),
+    pytest.param(
+        {"occupations_en__csv": OCCUPATIONS.replace(f"{OCC}b,9999,", f"{OCC}b,99/9,")},
+        "occupations_en.csv, record 2, column 'iscoGroup': an ISCO-08 group is 1-4 digits",
+        id="slash in an ISCO group of an occupation",
+    ),
+    pytest.param(
+        {"ISCOGroups_en__csv": GROUPS.replace("C9999,9999,", "C9999,٩٩٩٩,")},
+        "ISCOGroups_en.csv, record 4, column 'code': an ISCO-08 code is 1-4 digits",
+        id="arabic-indic digits in a group code",
+    ),
+    pytest.param(
         {"occupationSkillRelations__csv": RELATIONS.replace("optional", "nice-to-have")},
         "occupationSkillRelations.csv, record 2, column 'relationType': unknown relation type",
         id="unknown relation",

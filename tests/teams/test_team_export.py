@@ -431,14 +431,17 @@ def test_the_list_runs_the_same_queries_for_any_number_of_exports(
     assert counts[0] == counts[1]
 
 
-def test_an_occupation_code_a_sheet_title_cannot_hold_is_cleaned(team, alice, make_profile):
-    local = make_profile(2, "L/s:[t2]*?-abcdefghi")  # 20 characters, the most a code has
+def test_the_longest_occupation_code_makes_a_sheet_title_of_31_characters(
+    team, alice, make_profile
+):
+    # A code holds no \ / ? * [ ] : (taxonomy.tabular.OCCUPATION_CODE); the longest it may be.
+    local = make_profile(2, "L-s.t2-abcdefghijklm")
     Membership.objects.filter(team=team, user=alice).update(occupation=local)
     content, _ = exports.team_export(team, "xlsx")
     book = openpyxl.load_workbook(io.BytesIO(content))
     assert book.sheetnames == [
         "Members",
         "Competences 3512.4",
-        "Competences L-s--t2----abcdefgh",  # 31 characters, the most a title has
+        "Competences L-s.t2-abcdefghijkl",  # 31 characters, the most a title has
         "Ratings",
     ]
