@@ -15,9 +15,12 @@ from typing import NamedTuple
 
 from taxonomy.tabular import (
     ISCO_CODE,
+    NO_LIMITS,
     OCCUPATION_CODE,
     DataError,
+    Limits,
     Source,
+    check_uri,
     collect_sources,
     read_values,
 )
@@ -89,7 +92,8 @@ def release_from_paths(paths: Iterable[Path]) -> str | None:
     return None
 
 
-def read_dataset(paths: Sequence[Path]) -> Dataset:
+def read_dataset(paths: Sequence[Path], *, limits: Limits = NO_LIMITS) -> Dataset:
+    """The four files of an export; `limits` (services.ESCO_LIMITS) caps the fields' lengths."""
     sources = collect_sources(paths)
     found: dict[str, Source] = {}
     for name, source in sources.items():
@@ -104,16 +108,19 @@ def read_dataset(paths: Sequence[Path]) -> Dataset:
         )
     return Dataset(
         release=release_from_paths(paths),
-        groups=read_groups(found["groups"]),
-        occupations=read_occupations(found["occupations"]),
-        skills=read_skills(found["skills"]),
-        relations=read_relations(found["relations"]),
+        groups=read_groups(found["groups"], limits),
+        occupations=read_occupations(found["occupations"], limits),
+        skills=read_skills(found["skills"], limits),
+        relations=read_relations(found["relations"], limits),
     )
 
 
-def _unique(name: str, record: int, uri: str, seen: dict[str, int], column: str) -> None:
+def _unique(
+    name: str, record: int, uri: str, seen: dict[str, int], column: str, limit: int | None
+) -> None:
     if not uri:
         raise DataError(name, "empty URI", record=record, column=column)
+    check_uri(name, record, column, uri, limit)
     if uri in seen:
         raise DataError(
             name, f"duplicate URI {uri} (first at record {seen[uri]})", record=record, column=column
@@ -126,14 +133,14 @@ def _labels(value: str) -> str:
     return "\n".join(label.strip() for label in value.splitlines() if label.strip())
 
 
-def read_groups(source: Source) -> list[Group]:
+def read_groups(source: Source, limits: Limits = NO_LIMITS) -> list[Group]:
     name = str(source)
     seen: dict[str, int] = {}
     groups = []
     for record, (uri, code, title, description) in read_values(
         name, source.read(), ["conceptUri", "code", "preferredLabel"], optional=["description"]
     ):
-        _unique(name, record, uri, seen, "conceptUri")
+        _unique(name, record, uri, seen, "conceptUri", limits.get("group.uri"))
         code = code.strip()
         if not re.search(ISCO_CODE, code):
             raise DataError(name, "an ISCO-08 code is 1-4 digits", record=record, column="code")
@@ -141,7 +148,7 @@ def read_groups(source: Source) -> list[Group]:
     return groups
 
 
-def read_occupations(source: Source) -> list[Occupation]:
+def read_occupations(source: Source, limits: Limits = NO_LIMITS) -> list[Occupation]:
     name = str(source)
     columns = ["conceptUri", "iscoGroup", "preferredLabel", "code"]
     seen: dict[str, int] = {}
@@ -149,7 +156,7 @@ def read_occupations(source: Source) -> list[Occupation]:
     for record, (uri, isco_code, title, code, alt_labels, description) in read_values(
         name, source.read(), columns, optional=["altLabels", "description"]
     ):
-        _unique(name, record, uri, seen, "conceptUri")
+        _unique(name, record, uri, seen, "conceptUri", limits.get("occupation.uri"))
         code = code.strip()
         if not code:
             raise DataError(name, "empty occupation code", record=record, column="code")
@@ -179,7 +186,7 @@ def read_occupations(source: Source) -> list[Occupation]:
     return occupations
 
 
-def read_skills(source: Source) -> list[Skill]:
+def read_skills(source: Source, limits: Limits = NO_LIMITS) -> list[Skill]:
     name = str(source)
     columns = ["conceptUri", "skillType", "reuseLevel", "preferredLabel"]
     seen: dict[str, int] = {}
@@ -187,7 +194,7 @@ def read_skills(source: Source) -> list[Skill]:
     for record, (uri, skill_type, reuse, title, alt_labels, description) in read_values(
         name, source.read(), columns, optional=["altLabels", "description"]
     ):
-        _unique(name, record, uri, seen, "conceptUri")
+        _unique(name, record, uri, seen, "conceptUri", limits.get("skill.uri"))
         kind = KINDS.get(skill_type.strip())
         if kind is None:
             raise DataError(
@@ -217,12 +224,15 @@ def read_skills(source: Source) -> list[Skill]:
     return skills
 
 
-def read_relations(source: Source) -> list[Relation]:
+def read_relations(source: Source, limits: Limits = NO_LIMITS) -> list[Relation]:
     name = str(source)
     columns = ["occupationUri", "relationType", "skillUri"]
     relations = []
     seen: dict[tuple[str, str], int] = {}
     for record, (occupation_uri, relation, skill_uri) in read_values(name, source.read(), columns):
+        # Looked up, not stored, but an unknown one is named in the import's summary.
+        check_uri(name, record, "occupationUri", occupation_uri, limits.get("occupation.uri"))
+        check_uri(name, record, "skillUri", skill_uri, limits.get("skill.uri"))
         relation = relation.strip()
         if relation not in RELATIONS:
             raise DataError(

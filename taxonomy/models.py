@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import NamedTuple
 
-from django.core.validators import RegexValidator
+from django.core.validators import RegexValidator, URLValidator
 from django.db import models
 from django.db.models import Count, Q, Subquery
 from django.db.models.functions import Left
@@ -25,6 +25,11 @@ OCCUPATION_CODE_MESSAGE = (
     "(e.g. 3512.4 or 15-1232.00)."
 )
 ISCO_CODE_MESSAGE = "One to four digits (an ISCO-08 code such as 3512)."
+# Addresses become links, so http(s) only: a URLField alone takes ftp:// too. A code of its
+# own, or a model form would show its field's "Enter a valid URL." instead of this message.
+HTTP_URL_VALIDATOR = URLValidator(
+    schemes=["http", "https"], message="Enter an http:// or https:// address.", code="not_http"
+)
 
 
 class Release(models.Model):
@@ -65,7 +70,9 @@ class OccupationGroup(models.Model):
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
-    uri = models.URLField(max_length=255, unique=True, null=True, blank=True)
+    uri = models.URLField(
+        max_length=255, unique=True, null=True, blank=True, validators=[HTTP_URL_VALIDATOR]
+    )
     tasks = models.TextField(blank=True, help_text="One task per line.")
     examples = models.TextField(blank=True, help_text="Example occupations, one per line.")
     related = models.TextField(
@@ -142,7 +149,9 @@ class Occupation(models.Model):
         LOCAL = "local", "Local"
 
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.LOCAL)
-    uri = models.URLField(max_length=255, unique=True, null=True, blank=True)
+    uri = models.URLField(
+        max_length=255, unique=True, null=True, blank=True, validators=[HTTP_URL_VALIDATOR]
+    )
     code = models.CharField(
         max_length=20,
         unique=True,
@@ -312,7 +321,9 @@ class Competence(models.Model):
         TRANSVERSAL = "transversal", "Transversal"
         UNKNOWN = "unknown", "Unknown"
 
-    uri = models.URLField(max_length=255, unique=True, null=True, blank=True)
+    uri = models.URLField(
+        max_length=255, unique=True, null=True, blank=True, validators=[HTTP_URL_VALIDATOR]
+    )
     title = models.CharField(max_length=255, db_index=True)
     alt_labels = models.TextField(blank=True, help_text="Alternative labels, one per line.")
     description = models.TextField(blank=True)

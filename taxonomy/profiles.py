@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from taxonomy.tabular import DataError, read_table
+from taxonomy.tabular import NO_LIMITS, DataError, Limits, check_uri, read_table
 
 KINDS = {"knowledge", "skill", "unknown"}
 REUSE_LEVELS = {
@@ -34,7 +34,8 @@ class Line:
     description: str
 
 
-def read_profile(name: str, data: bytes) -> list[Line]:
+def read_profile(name: str, data: bytes, *, limits: Limits = NO_LIMITS) -> list[Line]:
+    """The lines of a profile file; `limits` (services.PROFILE_LIMITS) caps the fields' lengths."""
     columns = ["competence_uri", "competence", "kind", "reuse_level", "relation"]
     optional = ["target_level", "weight", "description"]
     lines = []
@@ -47,6 +48,9 @@ def read_profile(name: str, data: bytes) -> list[Line]:
         title = row["competence"].strip()
         if not title:
             raise fail("competence", "empty competence title")
+        uri = row["competence_uri"].strip()
+        if uri:
+            check_uri(name, record, "competence_uri", uri, limits.get("competence_uri"))
         key = row["competence_uri"].strip() or title
         if key in seen:
             raise fail("competence", f"{key} is listed twice (first at record {seen[key]})")

@@ -48,6 +48,21 @@ PAIR_KEY = ("source_scheme", "source_code", "target_scheme", "target_code")
 IMPORT_BY: ContextVar[str | None] = ContextVar("IMPORT_BY", default=None)
 
 
+def _max_length(model: type[models.Model], name: str) -> int:
+    return model._meta.get_field(name).max_length
+
+
+# What the parsers may let through, read from the columns the fields end up in
+# (taxonomy.tabular.Limits): a longer value stops the import with its file, record and
+# column, before any write.
+ESCO_LIMITS = {
+    "group.uri": _max_length(OccupationGroup, "uri"),
+    "occupation.uri": _max_length(Occupation, "uri"),
+    "skill.uri": _max_length(Competence, "uri"),
+}
+PROFILE_LIMITS = {"competence_uri": _max_length(Competence, "uri")}
+
+
 def quiet(message: str) -> None:
     pass
 

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 
 csv.field_size_limit(10_000_000)
 
@@ -24,6 +26,16 @@ csv.field_size_limit(10_000_000)
 # very patterns.
 OCCUPATION_CODE = r"\A[0-9A-Za-z][0-9A-Za-z.-]*\Z"
 ISCO_CODE = r"\A[0-9]{1,4}\Z"
+
+# An address a page may link to: http or https, a host, no whitespace or control
+# characters. Anything else (javascript:, data:) would run or load something on a click.
+HTTP_URL = re.compile(r"\Ahttps?://[^\s\x00-\x1f\x7f/?#\\]+[^\s\x00-\x1f\x7f]*\Z", re.IGNORECASE)
+
+# The most characters each field of a parser's records may hold, by name ("occupation.title");
+# services.py reads them from the models, so a parser stays free of Django. A field without
+# a limit is not checked.
+Limits = Mapping[str, int]
+NO_LIMITS: Limits = MappingProxyType({})
 
 
 class DataError(Exception):
@@ -43,6 +55,27 @@ class DataError(Exception):
         if self.column is not None:
             where.append(f"column {self.column!r}")
         return f"{', '.join(where)}: {self.message}"
+
+
+def is_http_url(text: str) -> bool:
+    return HTTP_URL.match(text) is not None
+
+
+def check_length(name: str, record: int, column: str, value: str, limit: int | None) -> None:
+    if limit is not None and len(value) > limit:
+        raise DataError(name, f"longer than {limit} characters", record=record, column=column)
+
+
+def check_uri(name: str, record: int, column: str, uri: str, limit: int | None) -> None:
+    """An http(s) address of at most `limit` characters: it becomes a link on our pages."""
+    if not is_http_url(uri):
+        raise DataError(
+            name,
+            "not an http:// or https:// address (or it holds a space)",
+            record=record,
+            column=column,
+        )
+    check_length(name, record, column, uri, limit)
 
 
 @dataclass(frozen=True)

@@ -97,6 +97,24 @@ def test_learning_resources_are_listed_under_the_gaps_they_address(alice_client,
     assert 'href="https://example.org/net"' in html
 
 
+@pytest.mark.parametrize(
+    "address",
+    ["javascript:alert(document.cookie)", "JavaScript:alert(1)", " javascript:x", "data:,x"],
+)
+def test_a_learning_resource_address_that_is_not_http_is_shown_as_no_link(
+    alice_client, six, six_report, address
+):
+    # As an import or an admin before their checks could leave it.
+    _, ids = six
+    resource = LearningResource.objects.create(title="Click me", url=address, kind="course")
+    resource.competences.add(ids[3])
+
+    html = alice_client.get(url("assessment-report", six_report)).content.decode()
+
+    assert "Click me" in html
+    assert address.strip()[:10] not in html
+
+
 def test_the_report_compares_with_the_previous_submission(alice, alice_client, six):
     occupation, ids = six
     earlier = submitted(alice, occupation, {ids[0]: 1, ids[3]: 1, ids[1]: 2})

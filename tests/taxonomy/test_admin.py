@@ -342,6 +342,28 @@ def test_the_admin_refuses_an_occupation_code_that_cannot_be_part_of_an_address(
     assert Occupation.objects.count() == before
 
 
+@pytest.mark.parametrize("model", [Occupation, OccupationGroup, Competence])
+@pytest.mark.parametrize(
+    ("uri", "message"),
+    [
+        ("ftp://example.org/x", "Enter an http:// or https:// address."),
+        ("javascript:alert(1)", "Enter a valid URL."),
+    ],
+)
+def test_the_admin_takes_only_http_addresses(admin_client, model, uri, message):
+    obj = model.objects.exclude(uri=None).order_by("pk").first()
+    url = admin_url(model, "change", obj.pk)
+    data = form_data(admin_client.get(url))
+    data["uri"] = uri
+
+    response = admin_client.post(url, data)
+
+    assert response.status_code == 200
+    assert message in response.context["adminform"].form.errors["uri"]
+    obj.refresh_from_db()
+    assert obj.uri.startswith("http")
+
+
 def test_the_admin_refuses_an_isco_group_code_that_is_not_1_to_4_digits(admin_client):
     group = OccupationGroup.objects.get(code="3514")
     url = admin_url(OccupationGroup, "change", group.pk)

@@ -293,6 +293,37 @@ MALFORMED = [
         id="arabic-indic digits in a group code",
     ),
     pytest.param(
+        # It became a clickable link on the occupation page.
+        {"occupations_en__csv": OCCUPATIONS.replace(f"{OCC}b", "javascript:alert(1)//")},
+        "occupations_en.csv, record 2, column 'conceptUri': not an http:// or https:// address",
+        id="javascript URI of an occupation",
+    ),
+    pytest.param(
+        {"skills_en__csv": SKILLS.replace(f"{SKILL}2", "data:text/html;x")},
+        "skills_en.csv, record 2, column 'conceptUri': not an http:// or https:// address",
+        id="data URI of a skill",
+    ),
+    pytest.param(
+        {"ISCOGroups_en__csv": GROUPS.replace("http://example.org/isco/C99,", "ftp://x/C99,")},
+        "ISCOGroups_en.csv, record 2, column 'conceptUri': not an http:// or https:// address",
+        id="ftp URI of a group",
+    ),
+    pytest.param(
+        {"occupations_en__csv": OCCUPATIONS.replace(f"{OCC}b", f"{OCC}b c")},
+        "occupations_en.csv, record 2, column 'conceptUri': not an http:// or https:// address",
+        id="space in a URI",
+    ),
+    pytest.param(
+        {"occupations_en__csv": OCCUPATIONS.replace(f"{OCC}b", f"{OCC}{'b' * 250}")},
+        "occupations_en.csv, record 2, column 'conceptUri': longer than 255 characters",
+        id="overlong URI",
+    ),
+    pytest.param(
+        {"occupationSkillRelations__csv": RELATIONS.replace(f"{OCC}b,", "javascript:x,")},
+        "occupationSkillRelations.csv, record 3, column 'occupationUri': not an http:// or",
+        id="javascript URI in a relation",
+    ),
+    pytest.param(
         {"occupationSkillRelations__csv": RELATIONS.replace("optional", "nice-to-have")},
         "occupationSkillRelations.csv, record 2, column 'relationType': unknown relation type",
         id="unknown relation",

@@ -264,6 +264,25 @@ def test_a_formula_like_title_is_neutralised_in_the_csv(alice_client):
     assert ",'=HYPERLINK(1)," in response.content.decode()
 
 
+@pytest.mark.parametrize(
+    "uri", ["javascript:alert(document.cookie)", "JAVASCRIPT:x", "data:text/html,x", "ftp://x/y"]
+)
+def test_an_occupation_uri_that_is_not_http_is_shown_as_no_link(alice_client, uri):
+    # As an import or an admin before their checks could leave it.
+    Occupation.objects.filter(code="3512.4").update(uri=uri)
+
+    text = alice_client.get(detail("3512.4")).content.decode()
+
+    assert f"<dd>{uri}</dd>" in text
+    assert f'href="{uri}' not in text
+
+
+def test_an_occupation_uri_is_a_link(alice_client):
+    uri = Occupation.objects.get(code="3512.4").uri
+
+    assert f'<a href="{uri}">{uri}</a>' in alice_client.get(detail("3512.4")).content.decode()
+
+
 def test_the_group_page_lists_tasks_examples_related_and_occupations(alice_client):
     text = alice_client.get(reverse("taxonomy:group-detail", args=["3513"])).content.decode()
 

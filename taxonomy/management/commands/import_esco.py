@@ -38,7 +38,9 @@ class Command(BaseCommand):
         progress = self.stderr.write if options["verbosity"] >= 1 else services.quiet
         progress(f"reading {', '.join(str(p) for p in paths)}")
         try:
-            dataset = esco.select_branches(esco.read_dataset(paths), isco)
+            dataset = esco.select_branches(
+                esco.read_dataset(paths, limits=services.ESCO_LIMITS), isco
+            )
         except DataError as error:
             raise CommandError(str(error)) from None
         name = release or dataset.release
