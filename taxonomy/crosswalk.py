@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from taxonomy.tabular import DataError, decode, read_table
+from taxonomy.tabular import NO_LIMITS, DataError, Limits, check_length, decode, read_table
 
 CODE_PATTERNS = {
     # Strings all the way: ISCO major group 0 codes keep their leading zero ("0110").
@@ -107,8 +107,9 @@ LAYOUTS = [
 ]
 
 
-def read_pairs(path: Path) -> tuple[str, list[Pair]]:
-    """(kind of table, pairs sorted by source and target code) for one crosswalk CSV."""
+def read_pairs(path: Path, *, limits: Limits = NO_LIMITS) -> tuple[str, list[Pair]]:
+    """(kind of table, pairs sorted by source and target code) for one crosswalk CSV;
+    `limits` (services.CROSSWALK_LIMITS) caps the titles' lengths."""
     name = str(path)
     try:
         data = Path(path).read_bytes()
@@ -141,6 +142,8 @@ def read_pairs(path: Path) -> tuple[str, list[Pair]]:
                 )
             continue
         titles = row[layout.source_title].strip(), row[layout.target_title].strip()
+        for column, title in zip((layout.source_title, layout.target_title), titles, strict=True):
+            check_length(name, record, column, title, limits.get("title"))
         rows[key] = (*titles, flag, record)
 
     targets: dict[str, int] = {}

@@ -20,6 +20,7 @@ from taxonomy.tabular import (
     DataError,
     Limits,
     Source,
+    check_length,
     check_uri,
     collect_sources,
     read_values,
@@ -48,6 +49,7 @@ class Group(NamedTuple):
     code: str
     title: str
     description: str
+    record: int  # where in its file, for an error the database side finds
 
 
 class Occupation(NamedTuple):
@@ -57,6 +59,7 @@ class Occupation(NamedTuple):
     title: str
     alt_labels: str
     description: str
+    record: int
 
 
 class Skill(NamedTuple):
@@ -77,6 +80,8 @@ class Relation(NamedTuple):
 @dataclass
 class Dataset:
     release: str | None
+    # The file each kind of record came from ("occupations": "esco.zip/occupations_en.csv").
+    files: dict[str, str] = field(default_factory=dict)
     groups: list[Group] = field(default_factory=list)
     occupations: list[Occupation] = field(default_factory=list)
     skills: list[Skill] = field(default_factory=list)
@@ -108,6 +113,7 @@ def read_dataset(paths: Sequence[Path], *, limits: Limits = NO_LIMITS) -> Datase
         )
     return Dataset(
         release=release_from_paths(paths),
+        files={key: str(source) for key, source in found.items()},
         groups=read_groups(found["groups"], limits),
         occupations=read_occupations(found["occupations"], limits),
         skills=read_skills(found["skills"], limits),
@@ -121,11 +127,16 @@ def _unique(
     if not uri:
         raise DataError(name, "empty URI", record=record, column=column)
     check_uri(name, record, column, uri, limit)
-    if uri in seen:
+    _once(name, record, uri, seen, column, "URI")
+
+
+def _once(name: str, record: int, value: str, seen: dict[str, int], column: str, what: str) -> None:
+    """`value` is not in `seen` (values met so far, by record), and now is."""
+    if value in seen:
         raise DataError(
-            name, f"duplicate URI {uri} (first at record {seen[uri]})", record=record, column=column
+            name, f"duplicate {what} (first at record {seen[value]})", record=record, column=column
         )
-    seen[uri] = record
+    seen[value] = record
 
 
 def _labels(value: str) -> str:
@@ -136,6 +147,7 @@ def _labels(value: str) -> str:
 def read_groups(source: Source, limits: Limits = NO_LIMITS) -> list[Group]:
     name = str(source)
     seen: dict[str, int] = {}
+    codes: dict[str, int] = {}
     groups = []
     for record, (uri, code, title, description) in read_values(
         name, source.read(), ["conceptUri", "code", "preferredLabel"], optional=["description"]
@@ -144,7 +156,10 @@ def read_groups(source: Source, limits: Limits = NO_LIMITS) -> list[Group]:
         code = code.strip()
         if not re.search(ISCO_CODE, code):
             raise DataError(name, "an ISCO-08 code is 1-4 digits", record=record, column="code")
-        groups.append(Group(uri, code, title.strip(), description))
+        _once(name, record, code, codes, "code", "ISCO-08 code")
+        title = title.strip()
+        check_length(name, record, "preferredLabel", title, limits.get("group.title"))
+        groups.append(Group(uri, code, title, description, record))
     return groups
 
 
@@ -152,6 +167,7 @@ def read_occupations(source: Source, limits: Limits = NO_LIMITS) -> list[Occupat
     name = str(source)
     columns = ["conceptUri", "iscoGroup", "preferredLabel", "code"]
     seen: dict[str, int] = {}
+    codes: dict[str, int] = {}
     occupations = []
     for record, (uri, isco_code, title, code, alt_labels, description) in read_values(
         name, source.read(), columns, optional=["altLabels", "description"]
@@ -168,19 +184,24 @@ def read_occupations(source: Source, limits: Limits = NO_LIMITS) -> list[Occupat
                 record=record,
                 column="code",
             )
+        check_length(name, record, "code", code, limits.get("occupation.code"))
+        _once(name, record, code, codes, "code", "occupation code")
         isco_code = isco_code.strip()
         if isco_code and not re.search(ISCO_CODE, isco_code):
             raise DataError(
                 name, "an ISCO-08 group is 1-4 digits", record=record, column="iscoGroup"
             )
+        title = title.strip()
+        check_length(name, record, "preferredLabel", title, limits.get("occupation.title"))
         occupations.append(
             Occupation(
                 uri=uri,
                 code=code,
                 isco_code=isco_code,
-                title=title.strip(),
+                title=title,
                 alt_labels=_labels(alt_labels),
                 description=description.strip(),
+                record=record,
             )
         )
     return occupations
@@ -211,10 +232,12 @@ def read_skills(source: Source, limits: Limits = NO_LIMITS) -> list[Skill]:
                 record=record,
                 column="reuseLevel",
             )
+        title = title.strip()
+        check_length(name, record, "preferredLabel", title, limits.get("skill.title"))
         skills.append(
             Skill(
                 uri=uri,
-                title=title.strip(),
+                title=title,
                 alt_labels=_labels(alt_labels),
                 description=description.strip(),
                 kind=kind,
@@ -274,6 +297,7 @@ def select_branches(dataset: Dataset, prefixes: Sequence[str]) -> Dataset:
     used = {r.skill_uri for r in relations}
     return Dataset(
         release=dataset.release,
+        files=dataset.files,
         groups=[g for g in dataset.groups if in_branch(g.code) or ancestor(g.code)],
         occupations=occupations,
         skills=[s for s in dataset.skills if s.uri in used],

@@ -15,7 +15,16 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
-from taxonomy.tabular import DataError, Source, collect_sources, read_sheet, read_table
+from taxonomy.tabular import (
+    NO_LIMITS,
+    DataError,
+    Limits,
+    Source,
+    check_length,
+    collect_sources,
+    read_sheet,
+    read_table,
+)
 
 PROFILE_FILES = {"Skills": "skill", "Knowledge": "knowledge"}
 PROFILE_COLUMNS = [
@@ -30,6 +39,8 @@ PROFILE_COLUMNS = [
 RANGES = {"IM": (1.0, 5.0), "LV": (0.0, 7.0)}
 # Every O*NET-SOC code of the real files looks so (15-1232.00); anything else is a wrong file.
 ONET_CODE = r"\A[0-9]{2}-[0-9]{4}\.[0-9]{2}\Z"
+# Element IDs are dotted outline numbers (2.A.1.a); each becomes part of a competence's URI.
+ELEMENT_ID = r"\A[0-9A-Za-z]+(\.[0-9A-Za-z]+)*\Z"
 LEVEL_MAX = 7
 
 
@@ -104,8 +115,11 @@ def release_from_readme(text: str) -> str | None:
     return None
 
 
-def read_dataset(directory: Path, codes: Sequence[str] = ()) -> Dataset:
-    """Read occupations and their Skills and Knowledge profiles; `codes` limits the occupations."""
+def read_dataset(
+    directory: Path, codes: Sequence[str] = (), *, limits: Limits = NO_LIMITS
+) -> Dataset:
+    """Read occupations and their Skills and Knowledge profiles; `codes` limits the occupations,
+    `limits` (services.ONET_LIMITS) the fields' lengths."""
     sources = collect_sources([directory])
     found = {stem: _find(sources, stem) for stem in ["Occupation Data", *PROFILE_FILES]}
     missing = [stem for stem, source in found.items() if source is None]
@@ -117,11 +131,11 @@ def read_dataset(directory: Path, codes: Sequence[str] = ()) -> Dataset:
         )
     wanted = {code.strip() for code in codes}
 
-    occupations = read_occupations(found["Occupation Data"], wanted)
+    occupations = read_occupations(found["Occupation Data"], wanted, limits)
     names: dict[str, tuple[str, str]] = {}
     lines: list[Line] = []
     for stem, kind in PROFILE_FILES.items():
-        lines.extend(read_profiles(found[stem], kind, wanted, names))
+        lines.extend(read_profiles(found[stem], kind, wanted, names, limits))
 
     descriptions: dict[str, str] = {}
     reference = _find(sources, "Content Model Reference")
@@ -150,7 +164,9 @@ def _rows(
     return read_table(str(source), source.read(), columns, optional=optional, delimiter="\t")
 
 
-def read_occupations(source: Source, wanted: Collection[str] = ()) -> list[Occupation]:
+def read_occupations(
+    source: Source, wanted: Collection[str] = (), limits: Limits = NO_LIMITS
+) -> list[Occupation]:
     name = str(source)
     seen: dict[str, int] = {}
     occupations = []
@@ -169,9 +185,9 @@ def read_occupations(source: Source, wanted: Collection[str] = ()) -> list[Occup
         seen[code] = record
         if wanted and code not in wanted:
             continue
-        occupations.append(
-            Occupation(code, row["Title"].strip(), row.get("Description", "").strip())
-        )
+        title = row["Title"].strip()
+        check_length(name, record, "Title", title, limits.get("occupation.title"))
+        occupations.append(Occupation(code, title, row.get("Description", "").strip()))
     return occupations
 
 
@@ -183,7 +199,11 @@ def read_descriptions(source: Source) -> dict[str, str]:
 
 
 def read_profiles(
-    source: Source, kind: str, wanted: Collection[str], names: dict[str, tuple[str, str]]
+    source: Source,
+    kind: str,
+    wanted: Collection[str],
+    names: dict[str, tuple[str, str]],
+    limits: Limits = NO_LIMITS,
 ) -> list[Line]:
     """Pair the IM and LV rows of Skills or Knowledge into lines.
 
@@ -202,6 +222,14 @@ def read_profiles(
             if not value:
                 raise DataError(name, "empty value", record=record, column=column)
         _check_code(name, record, code)
+        if not re.search(ELEMENT_ID, element_id):
+            raise DataError(
+                name,
+                "an element ID is letters and digits separated by dots (e.g. 2.A.1.a)",
+                record=record,
+                column="Element ID",
+            )
+        check_length(name, record, "Element ID", element_id, limits.get("element.id"))
         scale = row["Scale ID"].strip()
         if scale not in RANGES:
             # Skills and Knowledge carry only IM and LV; anything else means a wrong file.
@@ -222,6 +250,7 @@ def read_profiles(
         seen[key] = record
         value = _value(name, record, row["Data Value"], scale)
         element_name = row["Element Name"].strip()
+        check_length(name, record, "Element Name", element_name, limits.get("element.name"))
         if element_id not in names:
             names[element_id] = (element_name, kind)
         elif names[element_id][1] != kind:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from taxonomy.tabular import NO_LIMITS, DataError, Limits, check_uri, read_table
+from taxonomy.tabular import NO_LIMITS, DataError, Limits, check_length, check_uri, read_table
 
 KINDS = {"knowledge", "skill", "unknown"}
 REUSE_LEVELS = {
@@ -48,6 +48,7 @@ def read_profile(name: str, data: bytes, *, limits: Limits = NO_LIMITS) -> list[
         title = row["competence"].strip()
         if not title:
             raise fail("competence", "empty competence title")
+        check_length(name, record, "competence", title, limits.get("competence"))
         uri = row["competence_uri"].strip()
         if uri:
             check_uri(name, record, "competence_uri", uri, limits.get("competence_uri"))

@@ -22,7 +22,9 @@ from taxonomy.models import (
     Release,
 )
 from taxonomy.services import (
+    CROSSWALK_LIMITS,
     ESCO_LIMITS,
+    ONET_LIMITS,
     PROFILE_LIMITS,
     ImportSummary,
     LineValues,
@@ -74,10 +76,10 @@ def default_taxonomy_load(*, progress: Progress = quiet) -> list[ImportSummary]:
     )
 
     tables = sorted((DATA / "crosswalks").glob("*.csv"))
-    for table, pairs in (crosswalk.read_pairs(path) for path in tables):
+    for table, pairs in (crosswalk.read_pairs(path, limits=CROSSWALK_LIMITS) for path in tables):
         summaries.append(crosswalk_import(pairs=pairs, release_name="Crosswalks", table=table))
 
-    onet_data = onet.read_dataset(DATA / "onet-29.3")
+    onet_data = onet.read_dataset(DATA / "onet-29.3", limits=ONET_LIMITS)
     summaries.append(
         onet_import(dataset=onet_data, release_name=onet_data.release or "O*NET", progress=progress)
     )

@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, Group
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from assessments.models import Assessment, Rating
@@ -173,24 +173,32 @@ def _person(name: str, record: int, row: dict[str, str]) -> dict[str, str]:
     def refuse(column: str, message: str) -> DataError:
         return DataError(name, message, record=record, column=column)
 
+    def limit(model: type[models.Model], field: str) -> int:
+        return model._meta.get_field(field).max_length
+
     try:
         User.username_validator(row["username"])
     except ValidationError:
         raise refuse("username", "a username of letters, digits and @.+-_ only") from None
-    if len(row["username"]) > 150:
-        raise refuse("username", "longer than 150 characters")
+    if len(row["username"]) > limit(User, "username"):
+        raise refuse("username", f"longer than {limit(User, 'username')} characters")
     if row["email"]:
+        if len(row["email"]) > limit(User, "email"):
+            raise refuse("email", f"longer than {limit(User, 'email')} characters")
         try:
             validate_email(row["email"])
         except ValidationError:
             raise refuse("email", f"{row['email'][:60]!r} is not an email address") from None
     first, _, last = row["full_name"].partition(" ")
-    if len(first) > 150 or len(last) > 150:  # Django keeps first and last name apart
-        raise refuse("full_name", "a first or last name longer than 150 characters")
-    if not row["team"] or len(row["team"]) > 100:
-        raise refuse("team", "a team name of 1 to 100 characters is needed")
+    names = limit(User, "first_name"), limit(User, "last_name")
+    if len(first) > names[0] or len(last) > names[1]:  # Django keeps them apart
+        raise refuse("full_name", f"a first or last name longer than {min(names)} characters")
+    if not row["team"] or len(row["team"]) > limit(Team, "name"):
+        raise refuse("team", f"a team name of 1 to {limit(Team, 'name')} characters is needed")
     if row["role"] not in ROLE_GROUPS:
         raise refuse("role", f"{row['role'][:20]!r} is not a role: use member or manager")
+    if len(row["occupation_code"]) > limit(Occupation, "code"):
+        raise refuse("occupation_code", f"longer than {limit(Occupation, 'code')} characters")
     return row
 
 

@@ -18,6 +18,7 @@ from taxonomy.models import (
     Release,
     Requirement,
 )
+from tests.taxonomy.test_onet import _text_edition as onet_text_edition
 from tests.taxonomy.test_views import FORMULAS, hostile_profile_line, neutralised_row
 
 pytestmark = pytest.mark.django_db
@@ -257,7 +258,7 @@ MALFORMED = [
     pytest.param({"skills_en__csv": ""}, "skills_en.csv: the file is empty", id="empty file"),
     pytest.param(
         {"skills_en__csv": SKILLS + f"KnowledgeSkillCompetence,{SKILL}1,knowledge,,again,,\n"},
-        f"skills_en.csv, record 4, column 'conceptUri': duplicate URI {SKILL}1 (first at record 1)",
+        "skills_en.csv, record 4, column 'conceptUri': duplicate URI (first at record 1)",
         id="duplicate URI",
     ),
     pytest.param(
@@ -324,6 +325,39 @@ MALFORMED = [
         id="javascript URI in a relation",
     ),
     pytest.param(
+        # SQLite stored it in a 255 column; PostgreSQL stopped with a bare DataError.
+        {"occupations_en__csv": OCCUPATIONS.replace("Widget tester", "W" * 10_000)},
+        "occupations_en.csv, record 2, column 'preferredLabel': longer than 255 characters",
+        id="overlong occupation title",
+    ),
+    pytest.param(
+        {"ISCOGroups_en__csv": GROUPS.replace("Test minor", "M" * 256)},
+        "ISCOGroups_en.csv, record 3, column 'preferredLabel': longer than 255 characters",
+        id="overlong group title",
+    ),
+    pytest.param(
+        {"skills_en__csv": SKILLS.replace("use a spanner", "s" * 256)},
+        "skills_en.csv, record 2, column 'preferredLabel': longer than 255 characters",
+        id="overlong skill title",
+    ),
+    pytest.param(
+        {"occupations_en__csv": OCCUPATIONS.replace(",9999.2\n", ",9999.2.3.4.5.6.7.8.9.1\n")},
+        "occupations_en.csv, record 2, column 'code': longer than 20 characters",
+        id="overlong occupation code",
+    ),
+    pytest.param(
+        # A bare IntegrityError on both databases.
+        {"occupations_en__csv": OCCUPATIONS.replace(",9999.2\n", ",9999.1\n")},
+        "occupations_en.csv, record 2, column 'code': duplicate occupation code (first at "
+        "record 1)",
+        id="duplicate occupation code",
+    ),
+    pytest.param(
+        {"ISCOGroups_en__csv": GROUPS + "ISCOGroup,http://example.org/isco/X,9999,Again,,,,\n"},
+        "ISCOGroups_en.csv, record 5, column 'code': duplicate ISCO-08 code (first at record 4)",
+        id="duplicate group code",
+    ),
+    pytest.param(
         {"occupationSkillRelations__csv": RELATIONS.replace("optional", "nice-to-have")},
         "occupationSkillRelations.csv, record 2, column 'relationType': unknown relation type",
         id="unknown relation",
@@ -343,6 +377,99 @@ def test_a_malformed_export_stops_with_file_record_and_column_and_writes_nothing
         run("import_esco", directory, "--release", "ESCO test 2")
 
     assert message in str(error.value)
+    assert snapshot() == before
+
+
+def test_a_code_another_occupation_holds_stops_the_import_and_writes_nothing(tmp_path):
+    run("import_esco", write_esco(tmp_path / "v1"), "--release", "ESCO test")
+    before = snapshot()
+    # Widget fixer is gone from the release and a new occupation took its code.
+    taken = OCCUPATIONS.replace(f"{OCC}a,", f"{OCC}new,")
+
+    with pytest.raises(CommandError) as error:
+        run(
+            "import_esco",
+            write_esco(tmp_path / "v2", occupations_en__csv=taken),
+            "--release",
+            "ESCO test 2",
+        )
+
+    assert str(error.value).endswith(
+        f"occupations_en.csv, record 1, column 'code': this code belongs to another "
+        f"occupation in the database ({OCC}a, id {Occupation.objects.get(code='9999.1').pk}), "
+        "which the file does not give another"
+    )
+    assert snapshot() == before
+
+
+def test_a_code_a_hand_made_occupation_holds_stops_the_import(tmp_path):
+    run("import_esco", write_esco(tmp_path / "v1"), "--release", "ESCO test")
+    Occupation.objects.create(code="9999.3", title="Our own")
+    before = snapshot()
+    moved = OCCUPATIONS.replace(",9999.2\n", ",9999.3\n")
+
+    with pytest.raises(CommandError, match=r"record 2, column 'code': .*\(made by hand, id"):
+        run("import_esco", write_esco(tmp_path / "v2", occupations_en__csv=moved), "--release", "x")
+
+    assert snapshot() == before
+
+
+def test_a_release_may_move_codes_between_its_occupations(tmp_path):
+    run("import_esco", write_esco(tmp_path / "v1"), "--release", "ESCO test")
+    swapped = OCCUPATIONS.replace(",9999.1\n", ",9999.X\n").replace(",9999.2\n", ",9999.1\n")
+    swapped = swapped.replace(",9999.X\n", ",9999.2\n")
+
+    output = run(
+        "import_esco", write_esco(tmp_path / "v2", occupations_en__csv=swapped), "--release", "x"
+    )
+
+    assert "occupations: 0 created, 2 updated" in output
+    assert Occupation.objects.get(uri=f"{OCC}a").code == "9999.2"
+    assert Occupation.objects.get(uri=f"{OCC}b").code == "9999.1"
+    assert not Occupation.objects.filter(code__startswith="moving-").exists()
+
+
+def test_a_group_uri_another_group_holds_stops_the_import_and_writes_nothing(tmp_path):
+    run("import_esco", write_esco(tmp_path / "v1"), "--release", "ESCO test")
+    before = snapshot()
+    groups = GROUPS.replace(",9999,Test unit,", ",9998,Test unit,")
+    occupations = OCCUPATIONS.replace(",9999,", ",9998,")
+
+    with pytest.raises(CommandError) as error:
+        run(
+            "import_esco",
+            write_esco(tmp_path / "v2", ISCOGroups_en__csv=groups, occupations_en__csv=occupations),
+            "--release",
+            "ESCO test 2",
+        )
+
+    assert str(error.value).endswith(
+        "ISCOGroups_en.csv, record 4, column 'conceptUri': this URI belongs to ISCO group "
+        "9999 in the database, which the file does not give another"
+    )
+    assert snapshot() == before
+
+
+def test_a_release_may_move_uris_between_its_groups(tmp_path):
+    run("import_esco", write_esco(tmp_path / "v1"), "--release", "ESCO test")
+    swapped = GROUPS.replace("/C999,", "/X,").replace("/C9999,", "/C999,").replace("/X,", "/C9999,")
+
+    run("import_esco", write_esco(tmp_path / "v2", ISCOGroups_en__csv=swapped), "--release", "x")
+
+    assert OccupationGroup.objects.get(code="999").uri == "http://example.org/isco/C9999"
+    assert OccupationGroup.objects.get(code="9999").uri == "http://example.org/isco/C999"
+
+
+@pytest.mark.parametrize("command", ["import_esco", "import_crosswalk"])
+def test_a_release_name_longer_than_its_column_is_refused(tmp_path, shared_data, command):
+    before = snapshot()
+    path = write_esco(tmp_path / "esco")
+    if command == "import_crosswalk":
+        path = shared_data / "crosswalks" / "isco08_to_soc2010.csv"
+
+    with pytest.raises(CommandError, match="longer than 100 characters"):
+        run(command, path, "--release", "R" * 101)
+
     assert snapshot() == before
 
 
@@ -427,6 +554,55 @@ def test_it_imports_the_real_crosswalks(shared_data):
     pair = CrosswalkPair.objects.get(source_code="3512", target_scheme="SOC 2010")
     assert (pair.target_code, pair.partial) == ("15-1151", False)
     assert CrosswalkPair.objects.get(source_code="3514", target_code="15-1134").partial
+
+
+def test_import_crosswalk_refuses_a_title_longer_than_its_column(tmp_path):
+    before = snapshot()
+    path = tmp_path / "isco08_to_soc2010.csv"
+    path.write_text(
+        "ISCO-08 Code,ISCO-08 Title EN,part,2010 SOC Code,2010 SOC Title\n"
+        f"3512,ICT user support technicians,,15-1151,{'T' * 256}\n"
+    )
+
+    with pytest.raises(CommandError) as error:
+        run("import_crosswalk", path)
+
+    assert str(error.value).endswith(
+        "isco08_to_soc2010.csv, record 1, column '2010 SOC Title': longer than 255 characters"
+    )
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize(
+    ("file", "column", "value", "message"),
+    [
+        ("Occupation Data.txt", "Title", "T" * 256, "longer than 255 characters"),
+        ("Skills.txt", "Element Name", "N" * 256, "longer than 255 characters"),
+        ("Skills.txt", "Element ID", "2.A." + "1" * 250, "longer than 205 characters"),
+        (
+            "Skills.txt",
+            "Element ID",
+            "2.A.1/a",
+            "an element ID is letters and digits separated by dots (e.g. 2.A.1.a)",
+        ),
+    ],
+)
+def test_import_onet_refuses_a_field_its_column_cannot_hold(tmp_path, file, column, value, message):
+    directory = onet_text_edition(tmp_path / "db")
+    path = directory / file
+    lines = path.read_bytes().decode().split("\r\n")
+    header = lines[0].split("\t")
+    row = lines[1].split("\t")
+    row[header.index(column)] = value
+    lines[1] = "\t".join(row)
+    path.write_text("\r\n".join(lines))
+    before = snapshot()
+
+    with pytest.raises(CommandError) as error:
+        run("import_onet", directory)
+
+    assert str(error.value).endswith(f"{file}, record 1, column '{column}': {message}")
+    assert snapshot() == before
 
 
 def test_import_crosswalk_rejects_an_unknown_table_and_keeps_the_others(tmp_path, shared_data):

@@ -88,6 +88,7 @@ PROFILE_HEADER = "competence_uri,competence,kind,reuse_level,relation"
             f"https://example.org/{'x' * 250},x,skill,transversal,essential",
             "record 1, column 'competence_uri': longer than 255 characters",
         ),
+        (f",{'x' * 256},skill,transversal,essential", "record 1, column 'competence': longer"),
     ],
 )
 def test_a_bad_profile_file_names_record_and_column(body, message):

@@ -46,7 +46,14 @@ class Command(BaseCommand):
         name = release or dataset.release
         if not name:
             raise CommandError("Cannot tell the ESCO release from the file names: pass --release.")
-        with transaction.atomic():
-            summary = services.esco_import(dataset=dataset, release_name=name, progress=progress)
-            services.import_run_record(command="import_esco", summaries=[summary])
+        if problem := services.release_name_problem(name):
+            raise CommandError(problem)
+        try:
+            with transaction.atomic():
+                summary = services.esco_import(
+                    dataset=dataset, release_name=name, progress=progress
+                )
+                services.import_run_record(command="import_esco", summaries=[summary])
+        except DataError as error:  # what only the database can tell: a code already taken
+            raise CommandError(str(error)) from None
         self.stdout.write(str(summary))
