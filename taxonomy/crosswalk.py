@@ -6,13 +6,19 @@ the ISCO-08 -> SOC 2010 direction, so either file gives the same pairs.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from taxonomy.tabular import NO_LIMITS, DataError, Limits, check_length, decode, read_table
+from taxonomy.tabular import (
+    NO_LIMITS,
+    DataError,
+    Limits,
+    check_length,
+    file_source,
+    read_header,
+    read_table,
+)
 
 CODE_PATTERNS = {
     # Strings all the way: ISCO major group 0 codes keep their leading zero ("0110").
@@ -112,13 +118,13 @@ def read_pairs(path: Path, *, limits: Limits = NO_LIMITS) -> tuple[str, list[Pai
     `limits` (services.CROSSWALK_LIMITS) caps the titles' lengths."""
     name = str(path)
     try:
-        data = Path(path).read_bytes()
+        source = file_source(path)
     except OSError as error:
         raise DataError(name, f"cannot read the file ({error.strerror})") from None
-    layout = _layout(name, data)
+    layout = _layout(name, read_header(name, source.open()))
 
     rows: dict[tuple[str, str], tuple[str, str, bool | None, int]] = {}
-    for record, row in read_table(name, data, layout.columns()):
+    for record, row in read_table(name, source.open(), layout.columns()):
         source_code = _code(name, record, row, layout.source_code, layout.source_scheme)
         target_code = _code(name, record, row, layout.target_code, layout.target_scheme)
         flag = None
@@ -165,14 +171,9 @@ def read_pairs(path: Path, *, limits: Limits = NO_LIMITS) -> tuple[str, list[Pai
     return layout.kind, pairs
 
 
-def _layout(name: str, data: bytes) -> Layout:
-    text = decode(name, data)
-    try:
-        header = [column.strip() for column in next(csv.reader(io.StringIO(text, newline="")))]
-    except (csv.Error, StopIteration) as error:
-        raise DataError(name, f"unreadable header ({error})", record=0) from None
+def _layout(name: str, header: list[str]) -> Layout:
     for layout in LAYOUTS:
-        if header[0] == layout.first_column and set(layout.columns()) <= set(header):
+        if header[:1] == [layout.first_column] and set(layout.columns()) <= set(header):
             return layout
     supported = "; ".join(
         f"{layout.kind} (first column {layout.first_column!r}, columns {layout.columns()})"

@@ -21,6 +21,7 @@ from taxonomy.tabular import (
     Limits,
     Source,
     check_length,
+    check_size,
     check_uri,
     collect_sources,
     read_values,
@@ -111,6 +112,8 @@ def read_dataset(paths: Sequence[Path], *, limits: Limits = NO_LIMITS) -> Datase
             ", ".join(str(p) for p in paths),
             "ESCO export incomplete: no file matching " + ", ".join(missing),
         )
+    for source in found.values():  # before reading any: the last may be the one too large
+        check_size(str(source), source.size)
     return Dataset(
         release=release_from_paths(paths),
         files={key: str(source) for key, source in found.items()},
@@ -150,7 +153,7 @@ def read_groups(source: Source, limits: Limits = NO_LIMITS) -> list[Group]:
     codes: dict[str, int] = {}
     groups = []
     for record, (uri, code, title, description) in read_values(
-        name, source.read(), ["conceptUri", "code", "preferredLabel"], optional=["description"]
+        name, source.open(), ["conceptUri", "code", "preferredLabel"], optional=["description"]
     ):
         _unique(name, record, uri, seen, "conceptUri", limits.get("group.uri"))
         code = code.strip()
@@ -170,7 +173,7 @@ def read_occupations(source: Source, limits: Limits = NO_LIMITS) -> list[Occupat
     codes: dict[str, int] = {}
     occupations = []
     for record, (uri, isco_code, title, code, alt_labels, description) in read_values(
-        name, source.read(), columns, optional=["altLabels", "description"]
+        name, source.open(), columns, optional=["altLabels", "description"]
     ):
         _unique(name, record, uri, seen, "conceptUri", limits.get("occupation.uri"))
         code = code.strip()
@@ -213,7 +216,7 @@ def read_skills(source: Source, limits: Limits = NO_LIMITS) -> list[Skill]:
     seen: dict[str, int] = {}
     skills = []
     for record, (uri, skill_type, reuse, title, alt_labels, description) in read_values(
-        name, source.read(), columns, optional=["altLabels", "description"]
+        name, source.open(), columns, optional=["altLabels", "description"]
     ):
         _unique(name, record, uri, seen, "conceptUri", limits.get("skill.uri"))
         kind = KINDS.get(skill_type.strip())
@@ -252,11 +255,21 @@ def read_relations(source: Source, limits: Limits = NO_LIMITS) -> list[Relation]
     columns = ["occupationUri", "relationType", "skillUri"]
     relations = []
     seen: dict[tuple[str, str], int] = {}
-    for record, (occupation_uri, relation, skill_uri) in read_values(name, source.read(), columns):
-        # Looked up, not stored, but an unknown one is named in the import's summary.
-        check_uri(name, record, "occupationUri", occupation_uri, limits.get("occupation.uri"))
-        check_uri(name, record, "skillUri", skill_uri, limits.get("skill.uri"))
-        relation = relation.strip()
+    # A few thousand URIs make 100,000+ relations: each is checked once and then shared,
+    # one string object for all its relations rather than one per record.
+    uris: dict[str, str] = {}
+    relation_types = {r: r for r in RELATIONS}
+    for record, (occupation_uri, relation, skill_uri) in read_values(name, source.open(), columns):
+        for column, uri, kind in (
+            ("occupationUri", occupation_uri, "occupation"),
+            ("skillUri", skill_uri, "skill"),
+        ):
+            if uri not in uris:
+                # Looked up, not stored, but an unknown one is named in the summary.
+                check_uri(name, record, column, uri, limits.get(f"{kind}.uri"))
+                uris[uri] = uri
+        occupation_uri, skill_uri = uris[occupation_uri], uris[skill_uri]
+        relation = relation_types.get(relation.strip(), relation)
         if relation not in RELATIONS:
             raise DataError(
                 name,

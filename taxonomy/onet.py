@@ -159,9 +159,9 @@ def _find(sources: dict[str, Source], stem: str) -> Source | None:
 def _rows(
     source: Source, columns: Sequence[str], optional: Sequence[str] = ()
 ) -> Iterator[tuple[int, dict[str, str]]]:
-    if source.name.endswith(".xlsx"):
+    if source.name.endswith(".xlsx"):  # openpyxl needs the whole workbook at hand
         return read_sheet(str(source), source.read(), columns, optional=optional)
-    return read_table(str(source), source.read(), columns, optional=optional, delimiter="\t")
+    return read_table(str(source), source.open(), columns, optional=optional, delimiter="\t")
 
 
 def read_occupations(

@@ -103,7 +103,8 @@ esco_cells = st.text(alphabet=st.characters(codec="utf-8"), max_size=15)
 def test_any_esco_skills_file_gives_skills_or_a_data_error(rows):
     header = "conceptType,conceptUri,skillType,reuseLevel,preferredLabel,altLabels,description"
     lines = [header] + [",".join(f'"{cell.replace(chr(34), "")}"' for cell in row) for row in rows]
-    source = Source("skills_en.csv", "", lambda: "\n".join(lines).encode())
+    data = "\n".join(lines).encode()
+    source = Source("skills_en.csv", "", lambda: io.BytesIO(data), len(data))
     try:
         skills = esco.read_skills(source)
     except DataError as error:

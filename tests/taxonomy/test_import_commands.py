@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import io
 import shutil
+import tracemalloc
+import zipfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import IO
 
 import pytest
 from django.core.management import CommandError, call_command
 
+from taxonomy import tabular
 from taxonomy.models import (
     Competence,
     CrosswalkPair,
@@ -481,6 +486,112 @@ def test_bad_encoding_names_the_record(tmp_path):
     with pytest.raises(CommandError, match=r"skills_en.csv, record 2: not UTF-8 text"):
         run("import_esco", directory, "--release", "ESCO test")
     assert not Release.objects.filter(name="ESCO test").exists()
+
+
+def zip_export(path: Path, directory: Path, **members: Callable[[IO[bytes]], None]) -> Path:
+    """The files of `directory` as a zip, some of them replaced by what a writer writes."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for file in sorted(directory.iterdir()):
+            if file.name not in members:
+                archive.write(file, f"esco/{file.name}")
+        for name, write in members.items():
+            with archive.open(f"esco/{name}", "w", force_zip64=True) as member:
+                write(member)
+    return path
+
+
+def spaces(megabytes: int) -> Callable[[IO[bytes]], None]:
+    def write(member: IO[bytes]) -> None:
+        member.write(RELATIONS.encode())
+        for _ in range(megabytes):
+            member.write(b" " * 1_000_000)
+
+    return write
+
+
+def test_a_zip_member_larger_than_an_import_file_may_be_is_refused_unread(tmp_path):
+    # 120 MB of spaces pack into 120 kB; the red team's 1.8 MB zip held 524 MB and drove
+    # the import to 3.1 GB.
+    bomb = zip_export(
+        tmp_path / "bomb.zip",
+        write_esco(tmp_path / "esco"),
+        **{"occupationSkillRelations.csv": spaces(120)},
+    )
+    assert bomb.stat().st_size < 200_000
+    before = snapshot()
+
+    tracemalloc.start()
+    try:
+        with pytest.raises(CommandError) as error:
+            run("import_esco", bomb, "--release", "ESCO test")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+    assert str(error.value) == (
+        f"bomb.zip/occupationSkillRelations.csv: {120_000_000 + len(RELATIONS):,} bytes, "
+        "more than the "
+        "100,000,000 bytes an import file may hold (the README's import limits)"
+    )
+    assert peak < 5_000_000  # nothing of it was read
+    assert snapshot() == before
+
+
+def test_a_zip_member_that_unpacks_beyond_its_declared_size_is_refused(tmp_path):
+    honest = zip_export(
+        tmp_path / "honest.zip",
+        write_esco(tmp_path / "esco"),
+        **{"occupationSkillRelations.csv": spaces(5)},
+    )
+    # The zip's own directory, and the member's header, now say it holds 1,000 bytes.
+    data = bytearray(honest.read_bytes())
+    with zipfile.ZipFile(honest) as archive:
+        info = archive.getinfo("esco/occupationSkillRelations.csv")
+    for signature, size_at in ((b"PK\x01\x02", 24), (b"PK\x03\x04", 22)):
+        for start in range(len(data)):
+            start = data.find(signature, start)
+            name_at = start + (46 if signature == b"PK\x01\x02" else 30)
+            if data[name_at : name_at + len(info.filename)] == info.filename.encode():
+                break
+        data[start + size_at : start + size_at + 4] = (1000).to_bytes(4, "little")
+        if data[start + size_at - 4 : start + size_at] == b"\xff" * 4:  # zip64 sizes
+            extra = data.find(b"\x01\x00", name_at + len(info.filename))
+            data[extra + 4 : extra + 12] = (1000).to_bytes(8, "little")
+    lying = tmp_path / "lying.zip"
+    lying.write_bytes(bytes(data))
+    with zipfile.ZipFile(lying) as archive:
+        assert archive.getinfo("esco/occupationSkillRelations.csv").file_size == 1000
+    before = snapshot()
+
+    with pytest.raises(CommandError) as error:
+        run("import_esco", lying, "--release", "ESCO test")
+
+    assert str(error.value).startswith("lying.zip/occupationSkillRelations.csv")
+    assert snapshot() == before
+
+
+def test_the_size_limit_is_the_one_every_import_file_meets(tmp_path, monkeypatch, shared_data):
+    """The same limit for files on disk and inside a workbook, lowered so the real files
+    are too large for it."""
+    monkeypatch.setattr(tabular, "MAX_FILE_BYTES", 20_000_000)
+    before = snapshot()
+
+    with pytest.raises(CommandError) as error:
+        run("import_onet", shared_data / "onet-29.3", "--code", "15-1232.00")
+    assert str(error.value).endswith(
+        "Skills.xlsx: a part of the workbook unpacks to 35,454,876 bytes, more than the "
+        "20,000,000 bytes such a part may hold (the README's import limits)"
+    )
+
+    monkeypatch.setattr(tabular, "MAX_FILE_BYTES", 100)
+    crosswalk = shared_data / "crosswalks" / "isco08_to_soc2010.csv"
+    with pytest.raises(CommandError, match=r"isco08_to_soc2010\.csv: [\d,]+ bytes, more than"):
+        run("import_crosswalk", crosswalk)
+    people = tmp_path / "people.csv"
+    people.write_text("username,email,full_name,team,role,occupation_code\n" + "x" * 200)
+    with pytest.raises(CommandError, match=r"people\.csv: 251 bytes, more than the 100 bytes"):
+        run("import_people", people)
+    assert snapshot() == before
 
 
 def test_a_failure_while_writing_rolls_the_whole_import_back(tmp_path, monkeypatch):

@@ -294,13 +294,13 @@ def test_it_limits_the_dataset_to_the_codes_asked_for(tmp_path: Path) -> None:
 def test_it_reads_each_file_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     directory = _text_edition(tmp_path / "db")
     reads: Counter[str] = Counter()
-    read_bytes = Path.read_bytes
+    open_file = Path.open
 
-    def counting(path: Path) -> bytes:
+    def counting(path: Path, *args, **kwargs):
         reads[path.name] += 1
-        return read_bytes(path)
+        return open_file(path, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "read_bytes", counting)
+    monkeypatch.setattr(Path, "open", counting)
     onet.read_dataset(directory)
 
     assert max(reads.values()) == 1
