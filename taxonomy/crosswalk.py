@@ -131,9 +131,7 @@ def read_pairs(path: Path, *, limits: Limits = NO_LIMITS) -> tuple[str, list[Pai
         if layout.part:
             part = row[layout.part].strip()
             if part not in ("", "*"):
-                raise DataError(
-                    name, f"{part!r} is neither '*' nor empty", record=record, column=layout.part
-                )
+                raise DataError(name, "neither '*' nor empty", record=record, column=layout.part)
             flag = part == "*"
         key = (source_code, target_code)
         if key in rows:
@@ -179,15 +177,11 @@ def _layout(name: str, header: list[str]) -> Layout:
         f"{layout.kind} (first column {layout.first_column!r}, columns {layout.columns()})"
         for layout in LAYOUTS
     )
-    raise DataError(
-        name,
-        f"not a known crosswalk table, header {header[:8]}; supported: {supported}",
-        record=0,
-    )
+    raise DataError(name, f"not a known crosswalk table; supported: {supported}", record=0)
 
 
 def _code(name: str, record: int, row: dict[str, str], column: str, scheme: str) -> str:
     code = row[column].strip()
     if not CODE_PATTERNS[scheme].fullmatch(code):
-        raise DataError(name, f"{code!r} is not a {scheme} code", record=record, column=column)
+        raise DataError(name, f"not a {scheme} code", record=record, column=column)
     return code

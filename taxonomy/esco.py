@@ -24,6 +24,7 @@ from taxonomy.tabular import (
     check_size,
     check_uri,
     collect_sources,
+    quoted,
     read_values,
 )
 
@@ -223,7 +224,7 @@ def read_skills(source: Source, limits: Limits = NO_LIMITS) -> list[Skill]:
         if kind is None:
             raise DataError(
                 name,
-                f"unknown skill type {skill_type!r}; expected one of {sorted(KINDS)}",
+                f"unknown skill type {quoted(skill_type)}; expected one of {sorted(KINDS)}",
                 record=record,
                 column="skillType",
             )
@@ -231,7 +232,7 @@ def read_skills(source: Source, limits: Limits = NO_LIMITS) -> list[Skill]:
         if reuse and reuse not in REUSE_LEVELS:
             raise DataError(
                 name,
-                f"unknown reuse level {reuse!r}; expected one of {sorted(REUSE_LEVELS)}",
+                f"unknown reuse level {quoted(reuse)}; expected one of {sorted(REUSE_LEVELS)}",
                 record=record,
                 column="reuseLevel",
             )
@@ -273,7 +274,7 @@ def read_relations(source: Source, limits: Limits = NO_LIMITS) -> list[Relation]
         if relation not in RELATIONS:
             raise DataError(
                 name,
-                f"unknown relation type {relation!r}; expected essential or optional",
+                f"unknown relation type {quoted(relation)}; expected essential or optional",
                 record=record,
                 column="relationType",
             )
@@ -281,7 +282,7 @@ def read_relations(source: Source, limits: Limits = NO_LIMITS) -> list[Relation]
         if key in seen:
             raise DataError(
                 name,
-                f"duplicate relation {occupation_uri} -> {skill_uri} (first at record {seen[key]})",
+                f"duplicate relation (first at record {seen[key]})",
                 record=record,
                 column="skillUri",
             )

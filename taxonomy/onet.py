@@ -22,6 +22,7 @@ from taxonomy.tabular import (
     Source,
     check_length,
     collect_sources,
+    quoted,
     read_sheet,
     read_table,
 )
@@ -235,7 +236,7 @@ def read_profiles(
             # Skills and Knowledge carry only IM and LV; anything else means a wrong file.
             raise DataError(
                 name,
-                f"unknown scale {scale!r}; expected IM or LV",
+                f"unknown scale {quoted(scale)}; expected IM or LV",
                 record=record,
                 column="Scale ID",
             )
@@ -308,13 +309,13 @@ def _value(name: str, record: int, text: str, scale: str) -> float:
         value = float(text)
     except ValueError:
         raise DataError(
-            name, f"{text!r} is not a number", record=record, column="Data Value"
+            name, f"{quoted(text)} is not a number", record=record, column="Data Value"
         ) from None
     low, high = RANGES[scale]
     if not (math.isfinite(value) and low <= value <= high):
         raise DataError(
             name,
-            f"{scale} value {text} is outside {low:g}-{high:g}",
+            f"{scale} value {value:g} is outside {low:g}-{high:g}",
             record=record,
             column="Data Value",
         )

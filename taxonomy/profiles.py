@@ -9,7 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from taxonomy.tabular import NO_LIMITS, DataError, Limits, check_length, check_uri, read_table
+from taxonomy.tabular import (
+    NO_LIMITS,
+    DataError,
+    Limits,
+    check_length,
+    check_uri,
+    quoted,
+    read_table,
+)
 
 KINDS = {"knowledge", "skill", "unknown"}
 REUSE_LEVELS = {
@@ -54,7 +62,7 @@ def read_profile(name: str, data: bytes, *, limits: Limits = NO_LIMITS) -> list[
             check_uri(name, record, "competence_uri", uri, limits.get("competence_uri"))
         key = row["competence_uri"].strip() or title
         if key in seen:
-            raise fail("competence", f"{key} is listed twice (first at record {seen[key]})")
+            raise fail("competence", f"listed twice (first at record {seen[key]})")
         seen[key] = record
         for column, allowed in (
             ("kind", KINDS),
@@ -62,17 +70,17 @@ def read_profile(name: str, data: bytes, *, limits: Limits = NO_LIMITS) -> list[
             ("relation", RELATIONS),
         ):
             if row[column] not in allowed:
-                raise fail(column, f"{row[column]!r} is not one of {sorted(allowed)}")
+                raise fail(column, f"{quoted(row[column])} is not one of {sorted(allowed)}")
         target = row.get("target_level", "").strip()
         if target and not (target.isdigit() and int(target) <= 10):
-            raise fail("target_level", f"{target!r} is not a level number")
+            raise fail("target_level", f"{quoted(target)} is not a level number")
         weight = row.get("weight", "").strip()
         try:
             weight_value = Decimal(weight) if weight else None
         except InvalidOperation:
-            raise fail("weight", f"{weight!r} is not a number") from None
+            raise fail("weight", f"{quoted(weight)} is not a number") from None
         if weight_value is not None and not (weight_value.is_finite() and 0 < weight_value < 1000):
-            raise fail("weight", f"{weight!r} must be above 0 and below 1000")
+            raise fail("weight", f"{quoted(weight)} must be above 0 and below 1000")
         lines.append(
             Line(
                 competence_uri=row["competence_uri"].strip(),

@@ -43,6 +43,14 @@ Limits = Mapping[str, int]
 NO_LIMITS: Limits = MappingProxyType({})
 
 
+def quoted(value: str, limit: int = 20) -> str:
+    """A value of a known-format field (a relation type, a number), quoted for an error
+    message, cut to `limit` characters. An error names what was expected and where, and
+    never echoes more of a file that may not be an import file at all (a queued import's
+    error is kept in the task's result, shown in admin)."""
+    return repr(value[:limit]) + ("…" if len(value) > limit else "")
+
+
 class DataError(Exception):
     def __init__(
         self, file: str, message: str, *, record: int | None = None, column: str | None = None
@@ -277,7 +285,7 @@ def _records(
     except BaseException:
         stream.close()
         raise
-    return index, _complete_records(name, stream, reader, lines, header)
+    return index, _complete_records(name, stream, reader, lines, len(header), index)
 
 
 def _header(name: str, reader: Iterator[list[str]]) -> list[str]:
@@ -308,10 +316,11 @@ def _complete_records(
     stream: IO[bytes],
     reader: Iterator[list[str]],
     lines: _Lines,
-    header: list[str],
+    width: int,
+    index: dict[str, int],
 ) -> Iterator[tuple[int, list[str]]]:
     """The records, each checked to be as wide as the header; once the text has shown a
-    NUL character, the record holding it is refused."""
+    NUL character, a record holding one in a column read (`index`) is refused."""
     record = 0
     try:
         with stream, _unreadable_as_data_error(name):
@@ -319,16 +328,16 @@ def _complete_records(
                 record += 1
                 if not row:
                     continue
-                if len(row) != len(header):
+                if len(row) != width:
                     raise DataError(
                         name,
-                        f"has {len(row)} fields where the header has {len(header)} "
+                        f"has {len(row)} fields where the header has {width} "
                         "(truncated record or stray delimiter?)",
                         record=record,
                     )
                 if lines.nul:  # no text holds one, and PostgreSQL refuses it
-                    for column, value in zip(header, row, strict=True):
-                        if "\x00" in value:
+                    for column, i in index.items():
+                        if "\x00" in row[i]:
                             raise DataError(
                                 name, "holds a NUL character", record=record, column=column
                             )
@@ -352,7 +361,8 @@ def read_sheet(
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises many types for a damaged workbook
-        raise DataError(name, f"not a readable .xlsx workbook ({error})") from None
+        # The type only: a message may quote the workbook's parts.
+        raise DataError(name, f"not a readable .xlsx workbook ({type(error).__name__})") from None
     try:
         rows = workbook.worksheets[0].iter_rows(values_only=True)
         first = next(rows, None)
@@ -409,8 +419,12 @@ def _header_index(
         hint = ""
         if len(header) == 1 and delimiter:
             hint = f" (only one column found: is the delimiter {delimiter!r}?)"
+        # What was expected, not what was found: the header may be any file's first line.
         raise DataError(
-            name, f"required column missing{hint}; found {header[:12]}", record=0, column=missing[0]
+            name,
+            f"required column missing{hint}; expected the columns {', '.join(columns)}",
+            record=0,
+            column=missing[0],
         )
     wanted = [*columns, *(column for column in optional if column in positions)]
     return {column: positions[column] for column in wanted}

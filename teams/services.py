@@ -16,7 +16,7 @@ from assessments.models import Assessment, Rating
 from assessments.services import SUMMARY_FIELDS, AssessmentError, assessment_summarise
 from taxonomy.models import Occupation
 from taxonomy.services import Counts
-from taxonomy.tabular import DataError
+from taxonomy.tabular import DataError, quoted
 from teams.models import Membership, Team, TeamExport
 from teams.tasks import team_export_build
 
@@ -112,8 +112,8 @@ def people_import(*, name: str, records: Iterable[tuple[int, dict[str, str]]]) -
         if key in seen:
             raise DataError(
                 name,
-                f"{row['username']!r} is already a {row['role']} of {row['team']!r} "
-                f"(record {seen[key]})",
+                f"{quoted(row['username'])} is already a {row['role']} of "
+                f"{quoted(row['team'])} (record {seen[key]})",
                 record=record,
                 column="username",
             )
@@ -123,7 +123,7 @@ def people_import(*, name: str, records: Iterable[tuple[int, dict[str, str]]]) -
         if row["occupation_code"] and row["occupation_code"] not in occupations:
             raise DataError(
                 name,
-                f"no occupation has the code {row['occupation_code']!r}",
+                f"no occupation has the code {quoted(row['occupation_code'])}",
                 record=record,
                 column="occupation_code",
             )
@@ -188,7 +188,7 @@ def _person(name: str, record: int, row: dict[str, str]) -> dict[str, str]:
         try:
             validate_email(row["email"])
         except ValidationError:
-            raise refuse("email", f"{row['email'][:60]!r} is not an email address") from None
+            raise refuse("email", f"{quoted(row['email'])} is not an email address") from None
     first, _, last = row["full_name"].partition(" ")
     names = limit(User, "first_name"), limit(User, "last_name")
     if len(first) > names[0] or len(last) > names[1]:  # Django keeps them apart
@@ -196,7 +196,7 @@ def _person(name: str, record: int, row: dict[str, str]) -> dict[str, str]:
     if not row["team"] or len(row["team"]) > limit(Team, "name"):
         raise refuse("team", f"a team name of 1 to {limit(Team, 'name')} characters is needed")
     if row["role"] not in ROLE_GROUPS:
-        raise refuse("role", f"{row['role'][:20]!r} is not a role: use member or manager")
+        raise refuse("role", f"{quoted(row['role'])} is not a role: use member or manager")
     if len(row["occupation_code"]) > limit(Occupation, "code"):
         raise refuse("occupation_code", f"longer than {limit(Occupation, 'code')} characters")
     return row
@@ -260,7 +260,7 @@ def _teams_sync(
         if code is None:
             raise DataError(
                 name,
-                f"team {team_name!r} is new: give an occupation_code for it",
+                f"team {quoted(team_name)} is new: give an occupation_code for it",
                 record=first_record,
                 column="occupation_code",
             )
