@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from typing import TextIO
 
 from taxonomy.models import Occupation
@@ -41,8 +42,15 @@ def write_profile_csv(occupation: Occupation, out: TextIO) -> None:
         writer.writerow([neutralise(v) if isinstance(v, str) else v for v in row])
 
 
+# Characters no workbook cell may hold: C0 controls but tab, line feed and carriage
+# return. openpyxl refuses them, failing the whole export; a pasted form feed is enough.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
 def neutralise(text: str) -> str:
-    """Stop a spreadsheet from running a cell that starts like a formula."""
+    """A cell a spreadsheet shows as the text it is: the characters no workbook may hold
+    dropped first, and then, if it starts like a formula, quoted so it is never run."""
+    text = CONTROL_CHARACTERS.sub("", text)
     if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + text
     return text

@@ -197,6 +197,24 @@ def test_the_csv_export_counts_validated_levels_and_neutralises_formulas(
     assert len(rows) == 12
 
 
+def test_a_control_character_in_a_note_neither_breaks_the_workbook_nor_hides_a_formula(
+    six_team, alice
+):
+    # openpyxl refuses a form feed (pasted from a word processor) and failed the whole
+    # export; dropped after the formula check, "\x01=..." would have become a formula.
+    team, _ = six_team
+    alice.assessments.get().ratings.update(evidence="\x01=HYPERLINK(1)", review_comment="a\x0cb")
+
+    content, _ = exports.team_export(team, "xlsx")
+
+    rows = openpyxl.load_workbook(io.BytesIO(content))["Ratings"].iter_rows(values_only=True)
+    header = next(rows)
+    notes = {
+        (row[header.index("Evidence")], row[header.index("Manager's comment")]) for row in rows
+    }
+    assert ("'=HYPERLINK(1)", "ab") in notes
+
+
 def test_a_failed_build_says_so_and_keeps_the_reason_for_operators(
     mia_client, six_team, run_worker
 ):
