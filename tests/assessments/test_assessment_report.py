@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from assessments.models import Assessment, LearningResource
-from taxonomy.models import Competence, Requirement
+from taxonomy.models import Competence, Occupation, Requirement
 from tests.assessments.conftest import rate_all, submitted, url
 
 pytestmark = pytest.mark.django_db
@@ -159,6 +159,22 @@ def test_career_match_scores_other_occupations_sharing_competences(
     matches = html[html.index('id="matches-heading"') :]
     # (1*1 + 1*2) / (2 + 2) = 75 %, both lines rated
     assert re.search(r'href="/occupations/OTHER/">Test occupation OTHER</a>.*?75%.*?100%', matches)
+
+
+@pytest.mark.parametrize("code", ["Z", "x..y", "Z-", "1.", "A-1.0-b.C-2.d-3.e-4f"])
+def test_the_career_matches_link_every_shape_of_code(alice_client, six, six_report, code):
+    # An occupation coded "a/b" made every report that listed it answer 500; the model now
+    # takes only codes that make an address, and every one of them does.
+    _, ids = six
+    other = Occupation.objects.create(code=code, title="Edge")
+    Requirement.objects.create(
+        occupation=other, competence_id=ids[3], relation="optional", target_level=2, weight=1
+    )
+
+    response = alice_client.get(url("assessment-report", six_report))
+
+    assert response.status_code == 200
+    assert f'href="/occupations/{code}/">Edge</a>' in response.content.decode()
 
 
 def test_a_draft_report_is_a_preview_of_the_live_profile(alice_client, draft):
