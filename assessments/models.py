@@ -30,7 +30,7 @@ from django.utils.functional import cached_property
 from simple_history.models import HistoricalRecords
 
 from assessments import scoring
-from taxonomy.models import Competence, Occupation, Requirement
+from taxonomy.models import HTTP_URL_VALIDATOR, Competence, Occupation, Requirement
 
 
 class ReviewState(models.TextChoices):
@@ -361,7 +361,7 @@ class LearningResource(models.Model):
         OTHER = "other", "Other"
 
     title = models.CharField(max_length=255)
-    url = models.URLField(max_length=500, unique=True)
+    url = models.URLField(max_length=500, unique=True, validators=[HTTP_URL_VALIDATOR])
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.COURSE)
     description = models.TextField(blank=True)
     competences = models.ManyToManyField(Competence, related_name="learning_resources")

@@ -213,7 +213,8 @@ def career_matches(
                 readiness=percent(reached / Fraction(size.target_total))
                 if size.target_total
                 else None,
-                rated_share=percent(Fraction(known, size.lines)) or 0,
+                # A profile holds at least the lines read from it, whatever was stored.
+                rated_share=percent(Fraction(known, max(size.lines, len(lines)))) or 0,
                 shared=len(lines),
             )
         )

@@ -11,6 +11,7 @@ from django.db import transaction
 from assessments.models import LearningResource
 from assessments.services import AssessmentError
 from taxonomy.models import Requirement
+from taxonomy.tabular import is_http_url
 
 DEFAULT_RESOURCES = Path(__file__).resolve().parent / "data" / "learning-resources.csv"
 # The shipped resources name competences of the ICT technician's profile.
@@ -36,6 +37,7 @@ def learning_resources_import(*, rows: list[dict[str, str]], occupation_code: st
     existing = {r.url: r for r in LearningResource.objects.prefetch_related("competences")}
     counts = {"created": 0, "updated": 0, "unchanged": 0}
     for number, row in enumerate(rows, start=2):
+        _check_resource(number, row)
         titles = [t.strip() for t in row["competences"].split(";") if t.strip()]
         unknown = [t for t in titles if t not in profile]
         if unknown:
@@ -65,3 +67,19 @@ def learning_resources_import(*, rows: list[dict[str, str]], occupation_code: st
     if not counts["created"] and not counts["updated"]:
         summary += " Nothing changed."
     return summary
+
+
+def _check_resource(number: int, row: dict[str, str]) -> None:
+    """What admin would refuse: the url becomes a link on every gap report."""
+
+    def refuse(column: str, message: str) -> AssessmentError:
+        return AssessmentError(f"learning resources, record {number}, column {column}: {message}")
+
+    limits = {f: LearningResource._meta.get_field(f).max_length for f in ("url", "title")}
+    if not is_http_url(row["url"]):
+        raise refuse("url", "not an http:// or https:// address (or it holds a space)")
+    for column, limit in limits.items():
+        if len(row[column]) > limit:
+            raise refuse(column, f"longer than {limit} characters")
+    if row["kind"] not in LearningResource.Kind.values:
+        raise refuse("kind", f"not one of {', '.join(LearningResource.Kind.values)}")

@@ -6,22 +6,29 @@ the ISCO-08 -> SOC 2010 direction, so either file gives the same pairs.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from taxonomy.tabular import DataError, decode, read_table
+from taxonomy.tabular import (
+    NO_LIMITS,
+    DataError,
+    Limits,
+    check_length,
+    file_source,
+    read_header,
+    read_table,
+)
 
 CODE_PATTERNS = {
     # Strings all the way: ISCO major group 0 codes keep their leading zero ("0110").
     # Two BLS rows map to 3-digit ISCO minor groups (211, 315), so 1-4 digits are valid.
-    "ISCO-08": re.compile(r"\d{1,4}"),
-    "SOC 2010": re.compile(r"\d\d-\d{4}"),
-    "SOC 2018": re.compile(r"\d\d-\d{4}"),
-    "O*NET-SOC 2010": re.compile(r"\d\d-\d{4}\.\d\d"),
-    "O*NET-SOC 2019": re.compile(r"\d\d-\d{4}\.\d\d"),
+    # ASCII digits: \d would take any script's digits, which no published code has.
+    "ISCO-08": re.compile(r"[0-9]{1,4}"),
+    "SOC 2010": re.compile(r"[0-9]{2}-[0-9]{4}"),
+    "SOC 2018": re.compile(r"[0-9]{2}-[0-9]{4}"),
+    "O*NET-SOC 2010": re.compile(r"[0-9]{2}-[0-9]{4}\.[0-9]{2}"),
+    "O*NET-SOC 2019": re.compile(r"[0-9]{2}-[0-9]{4}\.[0-9]{2}"),
 }
 
 
@@ -106,26 +113,25 @@ LAYOUTS = [
 ]
 
 
-def read_pairs(path: Path) -> tuple[str, list[Pair]]:
-    """(kind of table, pairs sorted by source and target code) for one crosswalk CSV."""
+def read_pairs(path: Path, *, limits: Limits = NO_LIMITS) -> tuple[str, list[Pair]]:
+    """(kind of table, pairs sorted by source and target code) for one crosswalk CSV;
+    `limits` (services.CROSSWALK_LIMITS) caps the titles' lengths."""
     name = str(path)
     try:
-        data = Path(path).read_bytes()
+        source = file_source(path)
     except OSError as error:
         raise DataError(name, f"cannot read the file ({error.strerror})") from None
-    layout = _layout(name, data)
+    layout = _layout(name, read_header(name, source.open()))
 
     rows: dict[tuple[str, str], tuple[str, str, bool | None, int]] = {}
-    for record, row in read_table(name, data, layout.columns()):
+    for record, row in read_table(name, source.open(), layout.columns()):
         source_code = _code(name, record, row, layout.source_code, layout.source_scheme)
         target_code = _code(name, record, row, layout.target_code, layout.target_scheme)
         flag = None
         if layout.part:
             part = row[layout.part].strip()
             if part not in ("", "*"):
-                raise DataError(
-                    name, f"{part!r} is neither '*' nor empty", record=record, column=layout.part
-                )
+                raise DataError(name, "neither '*' nor empty", record=record, column=layout.part)
             flag = part == "*"
         key = (source_code, target_code)
         if key in rows:
@@ -140,6 +146,8 @@ def read_pairs(path: Path) -> tuple[str, list[Pair]]:
                 )
             continue
         titles = row[layout.source_title].strip(), row[layout.target_title].strip()
+        for column, title in zip((layout.source_title, layout.target_title), titles, strict=True):
+            check_length(name, record, column, title, limits.get("title"))
         rows[key] = (*titles, flag, record)
 
     targets: dict[str, int] = {}
@@ -161,28 +169,19 @@ def read_pairs(path: Path) -> tuple[str, list[Pair]]:
     return layout.kind, pairs
 
 
-def _layout(name: str, data: bytes) -> Layout:
-    text = decode(name, data)
-    try:
-        header = [column.strip() for column in next(csv.reader(io.StringIO(text, newline="")))]
-    except (csv.Error, StopIteration) as error:
-        raise DataError(name, f"unreadable header ({error})", record=0) from None
+def _layout(name: str, header: list[str]) -> Layout:
     for layout in LAYOUTS:
-        if header[0] == layout.first_column and set(layout.columns()) <= set(header):
+        if header[:1] == [layout.first_column] and set(layout.columns()) <= set(header):
             return layout
     supported = "; ".join(
         f"{layout.kind} (first column {layout.first_column!r}, columns {layout.columns()})"
         for layout in LAYOUTS
     )
-    raise DataError(
-        name,
-        f"not a known crosswalk table, header {header[:8]}; supported: {supported}",
-        record=0,
-    )
+    raise DataError(name, f"not a known crosswalk table; supported: {supported}", record=0)
 
 
 def _code(name: str, record: int, row: dict[str, str], column: str, scheme: str) -> str:
     code = row[column].strip()
     if not CODE_PATTERNS[scheme].fullmatch(code):
-        raise DataError(name, f"{code!r} is not a {scheme} code", record=record, column=column)
+        raise DataError(name, f"not a {scheme} code", record=record, column=column)
     return code

@@ -13,7 +13,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
-from taxonomy.tabular import DataError, Source, collect_sources, read_values
+from taxonomy.tabular import (
+    ISCO_CODE,
+    NO_LIMITS,
+    OCCUPATION_CODE,
+    DataError,
+    Limits,
+    Source,
+    check_length,
+    check_size,
+    check_uri,
+    collect_sources,
+    quoted,
+    read_values,
+)
 
 KINDS = {"knowledge": "knowledge", "skill/competence": "skill", "": "unknown"}
 REUSE_LEVELS = {
@@ -38,6 +51,7 @@ class Group(NamedTuple):
     code: str
     title: str
     description: str
+    record: int  # where in its file, for an error the database side finds
 
 
 class Occupation(NamedTuple):
@@ -47,6 +61,7 @@ class Occupation(NamedTuple):
     title: str
     alt_labels: str
     description: str
+    record: int
 
 
 class Skill(NamedTuple):
@@ -67,6 +82,8 @@ class Relation(NamedTuple):
 @dataclass
 class Dataset:
     release: str | None
+    # The file each kind of record came from ("occupations": "esco.zip/occupations_en.csv").
+    files: dict[str, str] = field(default_factory=dict)
     groups: list[Group] = field(default_factory=list)
     occupations: list[Occupation] = field(default_factory=list)
     skills: list[Skill] = field(default_factory=list)
@@ -82,7 +99,8 @@ def release_from_paths(paths: Iterable[Path]) -> str | None:
     return None
 
 
-def read_dataset(paths: Sequence[Path]) -> Dataset:
+def read_dataset(paths: Sequence[Path], *, limits: Limits = NO_LIMITS) -> Dataset:
+    """The four files of an export; `limits` (services.ESCO_LIMITS) caps the fields' lengths."""
     sources = collect_sources(paths)
     found: dict[str, Source] = {}
     for name, source in sources.items():
@@ -95,23 +113,34 @@ def read_dataset(paths: Sequence[Path]) -> Dataset:
             ", ".join(str(p) for p in paths),
             "ESCO export incomplete: no file matching " + ", ".join(missing),
         )
+    for source in found.values():  # before reading any: the last may be the one too large
+        check_size(str(source), source.size)
     return Dataset(
         release=release_from_paths(paths),
-        groups=read_groups(found["groups"]),
-        occupations=read_occupations(found["occupations"]),
-        skills=read_skills(found["skills"]),
-        relations=read_relations(found["relations"]),
+        files={key: str(source) for key, source in found.items()},
+        groups=read_groups(found["groups"], limits),
+        occupations=read_occupations(found["occupations"], limits),
+        skills=read_skills(found["skills"], limits),
+        relations=read_relations(found["relations"], limits),
     )
 
 
-def _unique(name: str, record: int, uri: str, seen: dict[str, int], column: str) -> None:
+def _unique(
+    name: str, record: int, uri: str, seen: dict[str, int], column: str, limit: int | None
+) -> None:
     if not uri:
         raise DataError(name, "empty URI", record=record, column=column)
-    if uri in seen:
+    check_uri(name, record, column, uri, limit)
+    _once(name, record, uri, seen, column, "URI")
+
+
+def _once(name: str, record: int, value: str, seen: dict[str, int], column: str, what: str) -> None:
+    """`value` is not in `seen` (values met so far, by record), and now is."""
+    if value in seen:
         raise DataError(
-            name, f"duplicate URI {uri} (first at record {seen[uri]})", record=record, column=column
+            name, f"duplicate {what} (first at record {seen[value]})", record=record, column=column
         )
-    seen[uri] = record
+    seen[value] = record
 
 
 def _labels(value: str) -> str:
@@ -119,62 +148,83 @@ def _labels(value: str) -> str:
     return "\n".join(label.strip() for label in value.splitlines() if label.strip())
 
 
-def read_groups(source: Source) -> list[Group]:
+def read_groups(source: Source, limits: Limits = NO_LIMITS) -> list[Group]:
     name = str(source)
     seen: dict[str, int] = {}
+    codes: dict[str, int] = {}
     groups = []
     for record, (uri, code, title, description) in read_values(
-        name, source.read(), ["conceptUri", "code", "preferredLabel"], optional=["description"]
+        name, source.open(), ["conceptUri", "code", "preferredLabel"], optional=["description"]
     ):
-        _unique(name, record, uri, seen, "conceptUri")
+        _unique(name, record, uri, seen, "conceptUri", limits.get("group.uri"))
         code = code.strip()
-        if not re.fullmatch(r"\d{1,4}", code):
-            raise DataError(
-                name, f"ISCO code {code!r} is not 1-4 digits", record=record, column="code"
-            )
-        groups.append(Group(uri, code, title.strip(), description))
+        if not re.search(ISCO_CODE, code):
+            raise DataError(name, "an ISCO-08 code is 1-4 digits", record=record, column="code")
+        _once(name, record, code, codes, "code", "ISCO-08 code")
+        title = title.strip()
+        check_length(name, record, "preferredLabel", title, limits.get("group.title"))
+        groups.append(Group(uri, code, title, description, record))
     return groups
 
 
-def read_occupations(source: Source) -> list[Occupation]:
+def read_occupations(source: Source, limits: Limits = NO_LIMITS) -> list[Occupation]:
     name = str(source)
     columns = ["conceptUri", "iscoGroup", "preferredLabel", "code"]
     seen: dict[str, int] = {}
+    codes: dict[str, int] = {}
     occupations = []
     for record, (uri, isco_code, title, code, alt_labels, description) in read_values(
-        name, source.read(), columns, optional=["altLabels", "description"]
+        name, source.open(), columns, optional=["altLabels", "description"]
     ):
-        _unique(name, record, uri, seen, "conceptUri")
+        _unique(name, record, uri, seen, "conceptUri", limits.get("occupation.uri"))
         code = code.strip()
         if not code:
             raise DataError(name, "empty occupation code", record=record, column="code")
+        if not re.search(OCCUPATION_CODE, code):
+            raise DataError(
+                name,
+                "an occupation code is letters, digits, dots and hyphens, starting with a "
+                "letter or digit (e.g. 3512.4)",
+                record=record,
+                column="code",
+            )
+        check_length(name, record, "code", code, limits.get("occupation.code"))
+        _once(name, record, code, codes, "code", "occupation code")
+        isco_code = isco_code.strip()
+        if isco_code and not re.search(ISCO_CODE, isco_code):
+            raise DataError(
+                name, "an ISCO-08 group is 1-4 digits", record=record, column="iscoGroup"
+            )
+        title = title.strip()
+        check_length(name, record, "preferredLabel", title, limits.get("occupation.title"))
         occupations.append(
             Occupation(
                 uri=uri,
                 code=code,
-                isco_code=isco_code.strip(),
-                title=title.strip(),
+                isco_code=isco_code,
+                title=title,
                 alt_labels=_labels(alt_labels),
                 description=description.strip(),
+                record=record,
             )
         )
     return occupations
 
 
-def read_skills(source: Source) -> list[Skill]:
+def read_skills(source: Source, limits: Limits = NO_LIMITS) -> list[Skill]:
     name = str(source)
     columns = ["conceptUri", "skillType", "reuseLevel", "preferredLabel"]
     seen: dict[str, int] = {}
     skills = []
     for record, (uri, skill_type, reuse, title, alt_labels, description) in read_values(
-        name, source.read(), columns, optional=["altLabels", "description"]
+        name, source.open(), columns, optional=["altLabels", "description"]
     ):
-        _unique(name, record, uri, seen, "conceptUri")
+        _unique(name, record, uri, seen, "conceptUri", limits.get("skill.uri"))
         kind = KINDS.get(skill_type.strip())
         if kind is None:
             raise DataError(
                 name,
-                f"unknown skill type {skill_type!r}; expected one of {sorted(KINDS)}",
+                f"unknown skill type {quoted(skill_type)}; expected one of {sorted(KINDS)}",
                 record=record,
                 column="skillType",
             )
@@ -182,14 +232,16 @@ def read_skills(source: Source) -> list[Skill]:
         if reuse and reuse not in REUSE_LEVELS:
             raise DataError(
                 name,
-                f"unknown reuse level {reuse!r}; expected one of {sorted(REUSE_LEVELS)}",
+                f"unknown reuse level {quoted(reuse)}; expected one of {sorted(REUSE_LEVELS)}",
                 record=record,
                 column="reuseLevel",
             )
+        title = title.strip()
+        check_length(name, record, "preferredLabel", title, limits.get("skill.title"))
         skills.append(
             Skill(
                 uri=uri,
-                title=title.strip(),
+                title=title,
                 alt_labels=_labels(alt_labels),
                 description=description.strip(),
                 kind=kind,
@@ -199,17 +251,30 @@ def read_skills(source: Source) -> list[Skill]:
     return skills
 
 
-def read_relations(source: Source) -> list[Relation]:
+def read_relations(source: Source, limits: Limits = NO_LIMITS) -> list[Relation]:
     name = str(source)
     columns = ["occupationUri", "relationType", "skillUri"]
     relations = []
     seen: dict[tuple[str, str], int] = {}
-    for record, (occupation_uri, relation, skill_uri) in read_values(name, source.read(), columns):
-        relation = relation.strip()
+    # A few thousand URIs make 100,000+ relations: each is checked once and then shared,
+    # one string object for all its relations rather than one per record.
+    uris: dict[str, str] = {}
+    relation_types = {r: r for r in RELATIONS}
+    for record, (occupation_uri, relation, skill_uri) in read_values(name, source.open(), columns):
+        for column, uri, kind in (
+            ("occupationUri", occupation_uri, "occupation"),
+            ("skillUri", skill_uri, "skill"),
+        ):
+            if uri not in uris:
+                # Looked up, not stored, but an unknown one is named in the summary.
+                check_uri(name, record, column, uri, limits.get(f"{kind}.uri"))
+                uris[uri] = uri
+        occupation_uri, skill_uri = uris[occupation_uri], uris[skill_uri]
+        relation = relation_types.get(relation.strip(), relation)
         if relation not in RELATIONS:
             raise DataError(
                 name,
-                f"unknown relation type {relation!r}; expected essential or optional",
+                f"unknown relation type {quoted(relation)}; expected essential or optional",
                 record=record,
                 column="relationType",
             )
@@ -217,7 +282,7 @@ def read_relations(source: Source) -> list[Relation]:
         if key in seen:
             raise DataError(
                 name,
-                f"duplicate relation {occupation_uri} -> {skill_uri} (first at record {seen[key]})",
+                f"duplicate relation (first at record {seen[key]})",
                 record=record,
                 column="skillUri",
             )
@@ -246,6 +311,7 @@ def select_branches(dataset: Dataset, prefixes: Sequence[str]) -> Dataset:
     used = {r.skill_uri for r in relations}
     return Dataset(
         release=dataset.release,
+        files=dataset.files,
         groups=[g for g in dataset.groups if in_branch(g.code) or ancestor(g.code)],
         occupations=occupations,
         skills=[s for s in dataset.skills if s.uri in used],

@@ -10,12 +10,26 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import NamedTuple
 
+from django.core.validators import RegexValidator, URLValidator
 from django.db import models
 from django.db.models import Count, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Left
 from django.urls import reverse
 from django.utils.functional import cached_property
 from simple_history.models import HistoricalRecords
+
+from taxonomy.tabular import ISCO_CODE, OCCUPATION_CODE
+
+OCCUPATION_CODE_MESSAGE = (
+    "Letters, digits, dots and hyphens only, starting with a letter or digit "
+    "(e.g. 3512.4 or 15-1232.00)."
+)
+ISCO_CODE_MESSAGE = "One to four digits (an ISCO-08 code such as 3512)."
+# Addresses become links, so http(s) only: a URLField alone takes ftp:// too. A code of its
+# own, or a model form would show its field's "Enter a valid URL." instead of this message.
+HTTP_URL_VALIDATOR = URLValidator(
+    schemes=["http", "https"], message="Enter an http:// or https:// address.", code="not_http"
+)
 
 
 class Release(models.Model):
@@ -47,14 +61,18 @@ class OccupationGroupQuerySet(models.QuerySet):
 class OccupationGroup(models.Model):
     """An ISCO-08 group: major (level 1) down to unit group (level 4)."""
 
-    code = models.CharField(max_length=4, unique=True)
+    code = models.CharField(
+        max_length=4, unique=True, validators=[RegexValidator(ISCO_CODE, ISCO_CODE_MESSAGE)]
+    )
     level = models.PositiveSmallIntegerField(choices=[(n, str(n)) for n in range(1, 5)])
     title = models.CharField(max_length=255)
     description = models.TextField(blank=True)
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
-    uri = models.URLField(max_length=255, unique=True, null=True, blank=True)
+    uri = models.URLField(
+        max_length=255, unique=True, null=True, blank=True, validators=[HTTP_URL_VALIDATOR]
+    )
     tasks = models.TextField(blank=True, help_text="One task per line.")
     examples = models.TextField(blank=True, help_text="Example occupations, one per line.")
     related = models.TextField(
@@ -69,6 +87,13 @@ class OccupationGroup(models.Model):
     class Meta:
         ordering = ["code"]
         verbose_name = "ISCO-08 group"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(code__regex=ISCO_CODE),
+                name="occupationgroup_code_format",
+                violation_error_message=ISCO_CODE_MESSAGE,
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.code} {self.title}"
@@ -139,8 +164,15 @@ class Occupation(models.Model):
         LOCAL = "local", "Local"
 
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.LOCAL)
-    uri = models.URLField(max_length=255, unique=True, null=True, blank=True)
-    code = models.CharField(max_length=20, unique=True, help_text="e.g. 3512.4 or 15-1232.00")
+    uri = models.URLField(
+        max_length=255, unique=True, null=True, blank=True, validators=[HTTP_URL_VALIDATOR]
+    )
+    code = models.CharField(
+        max_length=20,
+        unique=True,
+        validators=[RegexValidator(OCCUPATION_CODE, OCCUPATION_CODE_MESSAGE)],
+        help_text="e.g. 3512.4 or 15-1232.00: letters, digits, dots and hyphens.",
+    )
     title = models.CharField(max_length=255, db_index=True)
     alt_labels = models.TextField(blank=True, help_text="Alternative labels, one per line.")
     description = models.TextField(blank=True)
@@ -171,6 +203,15 @@ class Occupation(models.Model):
 
     class Meta:
         ordering = ["title"]
+        constraints = [
+            # The code is part of the occupation's address: whatever writes it (an import's
+            # bulk SQL, admin, a shell), nothing else can be stored.
+            models.CheckConstraint(
+                condition=Q(code__regex=OCCUPATION_CODE),
+                name="occupation_code_format",
+                violation_error_message=OCCUPATION_CODE_MESSAGE,
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.title} ({self.code})"
@@ -306,7 +347,9 @@ class Competence(models.Model):
         TRANSVERSAL = "transversal", "Transversal"
         UNKNOWN = "unknown", "Unknown"
 
-    uri = models.URLField(max_length=255, unique=True, null=True, blank=True)
+    uri = models.URLField(
+        max_length=255, unique=True, null=True, blank=True, validators=[HTTP_URL_VALIDATOR]
+    )
     title = models.CharField(max_length=255, db_index=True)
     alt_labels = models.TextField(blank=True, help_text="Alternative labels, one per line.")
     description = models.TextField(blank=True)

@@ -15,7 +15,17 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
-from taxonomy.tabular import DataError, Source, collect_sources, read_sheet, read_table
+from taxonomy.tabular import (
+    NO_LIMITS,
+    DataError,
+    Limits,
+    Source,
+    check_length,
+    collect_sources,
+    quoted,
+    read_sheet,
+    read_table,
+)
 
 PROFILE_FILES = {"Skills": "skill", "Knowledge": "knowledge"}
 PROFILE_COLUMNS = [
@@ -28,6 +38,10 @@ PROFILE_COLUMNS = [
     "Not Relevant",
 ]
 RANGES = {"IM": (1.0, 5.0), "LV": (0.0, 7.0)}
+# Every O*NET-SOC code of the real files looks so (15-1232.00); anything else is a wrong file.
+ONET_CODE = r"\A[0-9]{2}-[0-9]{4}\.[0-9]{2}\Z"
+# Element IDs are dotted outline numbers (2.A.1.a); each becomes part of a competence's URI.
+ELEMENT_ID = r"\A[0-9A-Za-z]+(\.[0-9A-Za-z]+)*\Z"
 LEVEL_MAX = 7
 
 
@@ -102,8 +116,11 @@ def release_from_readme(text: str) -> str | None:
     return None
 
 
-def read_dataset(directory: Path, codes: Sequence[str] = ()) -> Dataset:
-    """Read occupations and their Skills and Knowledge profiles; `codes` limits the occupations."""
+def read_dataset(
+    directory: Path, codes: Sequence[str] = (), *, limits: Limits = NO_LIMITS
+) -> Dataset:
+    """Read occupations and their Skills and Knowledge profiles; `codes` limits the occupations,
+    `limits` (services.ONET_LIMITS) the fields' lengths."""
     sources = collect_sources([directory])
     found = {stem: _find(sources, stem) for stem in ["Occupation Data", *PROFILE_FILES]}
     missing = [stem for stem, source in found.items() if source is None]
@@ -115,11 +132,11 @@ def read_dataset(directory: Path, codes: Sequence[str] = ()) -> Dataset:
         )
     wanted = {code.strip() for code in codes}
 
-    occupations = read_occupations(found["Occupation Data"], wanted)
+    occupations = read_occupations(found["Occupation Data"], wanted, limits)
     names: dict[str, tuple[str, str]] = {}
     lines: list[Line] = []
     for stem, kind in PROFILE_FILES.items():
-        lines.extend(read_profiles(found[stem], kind, wanted, names))
+        lines.extend(read_profiles(found[stem], kind, wanted, names, limits))
 
     descriptions: dict[str, str] = {}
     reference = _find(sources, "Content Model Reference")
@@ -143,12 +160,14 @@ def _find(sources: dict[str, Source], stem: str) -> Source | None:
 def _rows(
     source: Source, columns: Sequence[str], optional: Sequence[str] = ()
 ) -> Iterator[tuple[int, dict[str, str]]]:
-    if source.name.endswith(".xlsx"):
+    if source.name.endswith(".xlsx"):  # openpyxl needs the whole workbook at hand
         return read_sheet(str(source), source.read(), columns, optional=optional)
-    return read_table(str(source), source.read(), columns, optional=optional, delimiter="\t")
+    return read_table(str(source), source.open(), columns, optional=optional, delimiter="\t")
 
 
-def read_occupations(source: Source, wanted: Collection[str] = ()) -> list[Occupation]:
+def read_occupations(
+    source: Source, wanted: Collection[str] = (), limits: Limits = NO_LIMITS
+) -> list[Occupation]:
     name = str(source)
     seen: dict[str, int] = {}
     occupations = []
@@ -156,6 +175,7 @@ def read_occupations(source: Source, wanted: Collection[str] = ()) -> list[Occup
         code = row["O*NET-SOC Code"].strip()
         if not code:
             raise DataError(name, "empty O*NET-SOC code", record=record, column="O*NET-SOC Code")
+        _check_code(name, record, code)
         if code in seen:
             raise DataError(
                 name,
@@ -166,9 +186,9 @@ def read_occupations(source: Source, wanted: Collection[str] = ()) -> list[Occup
         seen[code] = record
         if wanted and code not in wanted:
             continue
-        occupations.append(
-            Occupation(code, row["Title"].strip(), row.get("Description", "").strip())
-        )
+        title = row["Title"].strip()
+        check_length(name, record, "Title", title, limits.get("occupation.title"))
+        occupations.append(Occupation(code, title, row.get("Description", "").strip()))
     return occupations
 
 
@@ -180,7 +200,11 @@ def read_descriptions(source: Source) -> dict[str, str]:
 
 
 def read_profiles(
-    source: Source, kind: str, wanted: Collection[str], names: dict[str, tuple[str, str]]
+    source: Source,
+    kind: str,
+    wanted: Collection[str],
+    names: dict[str, tuple[str, str]],
+    limits: Limits = NO_LIMITS,
 ) -> list[Line]:
     """Pair the IM and LV rows of Skills or Knowledge into lines.
 
@@ -198,12 +222,21 @@ def read_profiles(
         for column, value in (("O*NET-SOC Code", code), ("Element ID", element_id)):
             if not value:
                 raise DataError(name, "empty value", record=record, column=column)
+        _check_code(name, record, code)
+        if not re.search(ELEMENT_ID, element_id):
+            raise DataError(
+                name,
+                "an element ID is letters and digits separated by dots (e.g. 2.A.1.a)",
+                record=record,
+                column="Element ID",
+            )
+        check_length(name, record, "Element ID", element_id, limits.get("element.id"))
         scale = row["Scale ID"].strip()
         if scale not in RANGES:
             # Skills and Knowledge carry only IM and LV; anything else means a wrong file.
             raise DataError(
                 name,
-                f"unknown scale {scale!r}; expected IM or LV",
+                f"unknown scale {quoted(scale)}; expected IM or LV",
                 record=record,
                 column="Scale ID",
             )
@@ -218,6 +251,7 @@ def read_profiles(
         seen[key] = record
         value = _value(name, record, row["Data Value"], scale)
         element_name = row["Element Name"].strip()
+        check_length(name, record, "Element Name", element_name, limits.get("element.name"))
         if element_id not in names:
             names[element_id] = (element_name, kind)
         elif names[element_id][1] != kind:
@@ -259,18 +293,29 @@ def read_profiles(
     return lines
 
 
+def _check_code(name: str, record: int, code: str) -> None:
+    if not re.search(ONET_CODE, code):
+        raise DataError(
+            name,
+            "an O*NET-SOC code is two digits, a hyphen, four digits, a dot and two digits "
+            "(e.g. 15-1232.00)",
+            record=record,
+            column="O*NET-SOC Code",
+        )
+
+
 def _value(name: str, record: int, text: str, scale: str) -> float:
     try:
         value = float(text)
     except ValueError:
         raise DataError(
-            name, f"{text!r} is not a number", record=record, column="Data Value"
+            name, f"{quoted(text)} is not a number", record=record, column="Data Value"
         ) from None
     low, high = RANGES[scale]
     if not (math.isfinite(value) and low <= value <= high):
         raise DataError(
             name,
-            f"{scale} value {text} is outside {low:g}-{high:g}",
+            f"{scale} value {value:g} is outside {low:g}-{high:g}",
             record=record,
             column="Data Value",
         )

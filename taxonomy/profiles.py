@@ -9,7 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from taxonomy.tabular import DataError, read_table
+from taxonomy.tabular import (
+    NO_LIMITS,
+    DataError,
+    Limits,
+    check_length,
+    check_uri,
+    quoted,
+    read_table,
+)
 
 KINDS = {"knowledge", "skill", "unknown"}
 REUSE_LEVELS = {
@@ -34,7 +42,8 @@ class Line:
     description: str
 
 
-def read_profile(name: str, data: bytes) -> list[Line]:
+def read_profile(name: str, data: bytes, *, limits: Limits = NO_LIMITS) -> list[Line]:
+    """The lines of a profile file; `limits` (services.PROFILE_LIMITS) caps the fields' lengths."""
     columns = ["competence_uri", "competence", "kind", "reuse_level", "relation"]
     optional = ["target_level", "weight", "description"]
     lines = []
@@ -47,9 +56,13 @@ def read_profile(name: str, data: bytes) -> list[Line]:
         title = row["competence"].strip()
         if not title:
             raise fail("competence", "empty competence title")
+        check_length(name, record, "competence", title, limits.get("competence"))
+        uri = row["competence_uri"].strip()
+        if uri:
+            check_uri(name, record, "competence_uri", uri, limits.get("competence_uri"))
         key = row["competence_uri"].strip() or title
         if key in seen:
-            raise fail("competence", f"{key} is listed twice (first at record {seen[key]})")
+            raise fail("competence", f"listed twice (first at record {seen[key]})")
         seen[key] = record
         for column, allowed in (
             ("kind", KINDS),
@@ -57,17 +70,17 @@ def read_profile(name: str, data: bytes) -> list[Line]:
             ("relation", RELATIONS),
         ):
             if row[column] not in allowed:
-                raise fail(column, f"{row[column]!r} is not one of {sorted(allowed)}")
+                raise fail(column, f"{quoted(row[column])} is not one of {sorted(allowed)}")
         target = row.get("target_level", "").strip()
         if target and not (target.isdigit() and int(target) <= 10):
-            raise fail("target_level", f"{target!r} is not a level number")
+            raise fail("target_level", f"{quoted(target)} is not a level number")
         weight = row.get("weight", "").strip()
         try:
             weight_value = Decimal(weight) if weight else None
         except InvalidOperation:
-            raise fail("weight", f"{weight!r} is not a number") from None
+            raise fail("weight", f"{quoted(weight)} is not a number") from None
         if weight_value is not None and not (weight_value.is_finite() and 0 < weight_value < 1000):
-            raise fail("weight", f"{weight!r} must be above 0 and below 1000")
+            raise fail("weight", f"{quoted(weight)} must be above 0 and below 1000")
         lines.append(
             Line(
                 competence_uri=row["competence_uri"].strip(),

@@ -22,6 +22,10 @@ from taxonomy.models import (
     Release,
 )
 from taxonomy.services import (
+    CROSSWALK_LIMITS,
+    ESCO_LIMITS,
+    ONET_LIMITS,
+    PROFILE_LIMITS,
     ImportSummary,
     LineValues,
     Progress,
@@ -50,13 +54,13 @@ def default_taxonomy_load(*, progress: Progress = quiet) -> list[ImportSummary]:
     # wording of its competences win, so it goes first and the export skips them.
     technician = json.loads((DATA / "esco-ict-technician-3512.4.json").read_text())
     name = "esco-ict-technician-3512.4.csv"
-    lines = profiles.read_profile(name, (DATA / name).read_bytes())
+    lines = profiles.read_profile(name, (DATA / name).read_bytes(), limits=PROFILE_LIMITS)
     summaries.append(
         profile_import(occupation=technician, lines=lines, release_name=technician["release"])
     )
 
     # Likewise the seed carries the richer text for 351 and its unit groups.
-    dataset = esco.read_dataset([DATA / "esco-v1.1.1"])
+    dataset = esco.read_dataset([DATA / "esco-v1.1.1"], limits=ESCO_LIMITS)
     dataset.groups = [g for g in dataset.groups if g.code not in seeded]
     newer = {line.competence_uri for line in lines}
     dataset.skills = [s for s in dataset.skills if s.uri not in newer]
@@ -72,10 +76,10 @@ def default_taxonomy_load(*, progress: Progress = quiet) -> list[ImportSummary]:
     )
 
     tables = sorted((DATA / "crosswalks").glob("*.csv"))
-    for table, pairs in (crosswalk.read_pairs(path) for path in tables):
+    for table, pairs in (crosswalk.read_pairs(path, limits=CROSSWALK_LIMITS) for path in tables):
         summaries.append(crosswalk_import(pairs=pairs, release_name="Crosswalks", table=table))
 
-    onet_data = onet.read_dataset(DATA / "onet-29.3")
+    onet_data = onet.read_dataset(DATA / "onet-29.3", limits=ONET_LIMITS)
     summaries.append(
         onet_import(dataset=onet_data, release_name=onet_data.release or "O*NET", progress=progress)
     )

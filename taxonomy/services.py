@@ -32,6 +32,7 @@ from taxonomy.models import (
     Release,
     Requirement,
 )
+from taxonomy.tabular import DataError
 
 Progress = Callable[[str], None]
 ONET_ELEMENT_URI = "https://www.onetonline.org/find/descriptor/result/{}"
@@ -46,6 +47,45 @@ PLAIN_FIELDS = {
 PAIR_KEY = ("source_scheme", "source_code", "target_scheme", "target_code")
 # Who an import run is recorded as, when not the process's own user (a queued import).
 IMPORT_BY: ContextVar[str | None] = ContextVar("IMPORT_BY", default=None)
+
+
+def _max_length(model: type[models.Model], name: str) -> int:
+    return model._meta.get_field(name).max_length
+
+
+# What the parsers may let through, read from the columns the fields end up in
+# (taxonomy.tabular.Limits): a longer value stops the import with its file, record and
+# column, before any write.
+ESCO_LIMITS = {
+    "group.uri": _max_length(OccupationGroup, "uri"),
+    "group.title": _max_length(OccupationGroup, "title"),
+    "occupation.uri": _max_length(Occupation, "uri"),
+    "occupation.code": _max_length(Occupation, "code"),
+    "occupation.title": _max_length(Occupation, "title"),
+    "skill.uri": _max_length(Competence, "uri"),
+    "skill.title": _max_length(Competence, "title"),
+}
+ONET_LIMITS = {
+    "occupation.title": _max_length(Occupation, "title"),
+    # An element's ID goes into its competence's URI.
+    "element.id": _max_length(Competence, "uri") - len(ONET_ELEMENT_URI.format("")),
+    "element.name": _max_length(Competence, "title"),
+}
+CROSSWALK_LIMITS = {
+    "title": min(_max_length(CrosswalkPair, f) for f in ("source_title", "target_title"))
+}
+PROFILE_LIMITS = {
+    "competence_uri": _max_length(Competence, "uri"),
+    "competence": _max_length(Competence, "title"),
+}
+
+
+def release_name_problem(name: str) -> str | None:
+    """Why `name` cannot be recorded as a release, if it cannot."""
+    limit = _max_length(Release, "name")
+    if len(name) > limit:
+        return f"The release name is longer than {limit} characters: pass a shorter --release."
+    return None
 
 
 def quiet(message: str) -> None:
@@ -271,6 +311,62 @@ def _sync_groups(groups: Iterable[esco.Group], release: Release, summary: Import
     _link_parents()
 
 
+def _group_uris_free(dataset: esco.Dataset) -> None:
+    """Make way for the file's group URIs. A URI another group holds stops the import,
+    unless that group is in the file too with another URI: it gives its URI up first."""
+    holders = dict(OccupationGroup.objects.exclude(uri=None).values_list("uri", "code"))
+    codes = {g.code for g in dataset.groups}
+    giving_up = []
+    for g in dataset.groups:
+        holder = holders.get(g.uri)
+        if holder is None or holder == g.code:
+            continue
+        if holder not in codes:
+            raise DataError(
+                dataset.files.get("groups", "ISCO groups"),
+                f"this URI belongs to ISCO group {holder} in the database, which the file "
+                "does not give another",
+                record=g.record,
+                column="conceptUri",
+            )
+        giving_up.append(holder)
+    OccupationGroup.objects.filter(code__in=giving_up).update(uri=None)
+
+
+def _occupation_codes_free(dataset: esco.Dataset, ids: dict[str, int]) -> None:
+    """Make way for the file's occupation codes (`ids`: the id each URI of the file will
+    write to). A code another occupation holds stops the import, unless that occupation is
+    in the file too with another code (a release may move codes around): it is given a
+    placeholder first, which its own record then replaces."""
+    rows = Occupation.objects.values_list("code", "pk", "uri")
+    holders = {code: (pk, uri) for code, pk, uri in rows}
+    in_file = {ids[o.uri] for o in dataset.occupations if o.uri in ids}
+    moving = []
+    for o in dataset.occupations:
+        pk, uri = holders.get(o.code, (None, None))
+        if pk is None or pk == ids.get(o.uri):
+            continue
+        if pk not in in_file:
+            raise DataError(
+                dataset.files.get("occupations", "occupations"),
+                "this code belongs to another occupation in the database "
+                f"({uri or 'made by hand'}, id {pk}), which the file does not give another",
+                record=o.record,
+                column="code",
+            )
+        moving.append(pk)
+    taken = set(holders) | {o.code for o in dataset.occupations}
+    placeholders = []
+    for pk in moving:
+        code, n = f"moving-{pk}", 0
+        while code in taken:
+            n += 1
+            code = f"moving-{pk}-{n}"
+        taken.add(code)
+        placeholders.append((code, pk))
+    _update(Occupation, ["code"], placeholders)
+
+
 def _link_parents() -> None:
     """ISCO codes nest by prefix (3512's parent is 351); link every group to its parent."""
     groups = list(OccupationGroup.objects.values_list("code", "pk", "parent_id"))
@@ -341,6 +437,7 @@ def esco_import(
     scale = ProficiencyScale.current()
 
     progress(f"  writing ISCO groups: {len(dataset.groups):,}")
+    _group_uris_free(dataset)
     _sync_groups(dataset.groups, release, summary)
     groups = dict(OccupationGroup.objects.values_list("code", "pk"))
 
@@ -363,6 +460,7 @@ def esco_import(
             "group_id": groups.get(o.isco_code),
             "release_id": release.pk,
         }
+    _occupation_codes_free(dataset, existing)
     summary.counts["occupations"], occupations = _sync(Occupation, "uri", wanted, rows, existing)
 
     progress(f"  writing competences: {len(dataset.skills):,}")

@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 from django_tables2 import RequestConfig
 
-from config.http import HtmxHttpRequest
+from config.http import HtmxHttpRequest, download
 from config.ratelimit import rate_limited
 from taxonomy.exports import write_profile_csv
 from taxonomy.models import Occupation, OccupationGroup, ProficiencyScale, Requirement
@@ -93,10 +93,11 @@ def occupation_profile_csv(request: HttpRequest, code: str) -> HttpResponse:
     occupation = get_object_or_404(Occupation, code=code)
     out = io.StringIO()
     write_profile_csv(occupation, out)
-    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
-    filename = f"profile-{occupation.code}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return download(
+        out.getvalue(),
+        filename=f"profile-{occupation.code}.csv",
+        content_type="text/csv; charset=utf-8",
+    )
 
 
 @login_required

@@ -9,14 +9,14 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, Group
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from assessments.models import Assessment, Rating
 from assessments.services import SUMMARY_FIELDS, AssessmentError, assessment_summarise
 from taxonomy.models import Occupation
 from taxonomy.services import Counts
-from taxonomy.tabular import DataError
+from taxonomy.tabular import DataError, quoted
 from teams.models import Membership, Team, TeamExport
 from teams.tasks import team_export_build
 
@@ -149,8 +149,8 @@ def people_import(*, name: str, records: Iterable[tuple[int, dict[str, str]]]) -
         if key in seen:
             raise DataError(
                 name,
-                f"{row['username']!r} is already a {row['role']} of {row['team']!r} "
-                f"(record {seen[key]})",
+                f"{quoted(row['username'])} is already a {row['role']} of "
+                f"{quoted(row['team'])} (record {seen[key]})",
                 record=record,
                 column="username",
             )
@@ -160,7 +160,7 @@ def people_import(*, name: str, records: Iterable[tuple[int, dict[str, str]]]) -
         if row["occupation_code"] and row["occupation_code"] not in occupations:
             raise DataError(
                 name,
-                f"no occupation has the code {row['occupation_code']!r}",
+                f"no occupation has the code {quoted(row['occupation_code'])}",
                 record=record,
                 column="occupation_code",
             )
@@ -210,24 +210,32 @@ def _person(name: str, record: int, row: dict[str, str]) -> dict[str, str]:
     def refuse(column: str, message: str) -> DataError:
         return DataError(name, message, record=record, column=column)
 
+    def limit(model: type[models.Model], field: str) -> int:
+        return model._meta.get_field(field).max_length
+
     try:
         User.username_validator(row["username"])
     except ValidationError:
         raise refuse("username", "a username of letters, digits and @.+-_ only") from None
-    if len(row["username"]) > 150:
-        raise refuse("username", "longer than 150 characters")
+    if len(row["username"]) > limit(User, "username"):
+        raise refuse("username", f"longer than {limit(User, 'username')} characters")
     if row["email"]:
+        if len(row["email"]) > limit(User, "email"):
+            raise refuse("email", f"longer than {limit(User, 'email')} characters")
         try:
             validate_email(row["email"])
         except ValidationError:
-            raise refuse("email", f"{row['email'][:60]!r} is not an email address") from None
+            raise refuse("email", f"{quoted(row['email'])} is not an email address") from None
     first, _, last = row["full_name"].partition(" ")
-    if len(first) > 150 or len(last) > 150:  # Django keeps first and last name apart
-        raise refuse("full_name", "a first or last name longer than 150 characters")
-    if not row["team"] or len(row["team"]) > 100:
-        raise refuse("team", "a team name of 1 to 100 characters is needed")
+    names = limit(User, "first_name"), limit(User, "last_name")
+    if len(first) > names[0] or len(last) > names[1]:  # Django keeps them apart
+        raise refuse("full_name", f"a first or last name longer than {min(names)} characters")
+    if not row["team"] or len(row["team"]) > limit(Team, "name"):
+        raise refuse("team", f"a team name of 1 to {limit(Team, 'name')} characters is needed")
     if row["role"] not in ROLE_GROUPS:
-        raise refuse("role", f"{row['role'][:20]!r} is not a role: use member or manager")
+        raise refuse("role", f"{quoted(row['role'])} is not a role: use member or manager")
+    if len(row["occupation_code"]) > limit(Occupation, "code"):
+        raise refuse("occupation_code", f"longer than {limit(Occupation, 'code')} characters")
     return row
 
 
@@ -289,7 +297,7 @@ def _teams_sync(
         if code is None:
             raise DataError(
                 name,
-                f"team {team_name!r} is new: give an occupation_code for it",
+                f"team {quoted(team_name)} is new: give an occupation_code for it",
                 record=first_record,
                 column="occupation_code",
             )

@@ -9,6 +9,8 @@ nothing.
 from __future__ import annotations
 
 import io
+import tempfile
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
@@ -20,7 +22,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from assessments.forms import DONT_KNOW, read_answers
-from taxonomy import esco
+from taxonomy import crosswalk, esco, onet
+from taxonomy.profiles import read_profile
 from taxonomy.tabular import DataError, Source, read_table
 from teams.forms import read_validations
 from teams.models import Membership, Team
@@ -103,13 +106,75 @@ esco_cells = st.text(alphabet=st.characters(codec="utf-8"), max_size=15)
 def test_any_esco_skills_file_gives_skills_or_a_data_error(rows):
     header = "conceptType,conceptUri,skillType,reuseLevel,preferredLabel,altLabels,description"
     lines = [header] + [",".join(f'"{cell.replace(chr(34), "")}"' for cell in row) for row in rows]
-    source = Source("skills_en.csv", "", lambda: "\n".join(lines).encode())
+    data = "\n".join(lines).encode()
+    source = Source("skills_en.csv", "", lambda: io.BytesIO(data), len(data))
     try:
         skills = esco.read_skills(source)
     except DataError as error:
         assert "skills_en.csv" in str(error)
         return
     assert len(skills) <= len(rows)
+
+
+# Every parser, by the name of a file it reads, with that file's header.
+PARSERS = {
+    "ISCOGroups_en.csv": (esco.read_groups, "conceptType,conceptUri,code,preferredLabel"),
+    "occupations_en.csv": (
+        esco.read_occupations,
+        "conceptType,conceptUri,iscoGroup,preferredLabel,altLabels,description,code",
+    ),
+    "skills_en.csv": (
+        esco.read_skills,
+        "conceptType,conceptUri,skillType,reuseLevel,preferredLabel,altLabels,description",
+    ),
+    "occupationSkillRelations.csv": (
+        esco.read_relations,
+        "occupationUri,relationType,skillType,skillUri",
+    ),
+    "Occupation Data.txt": (onet.read_occupations, "O*NET-SOC Code\tTitle\tDescription"),
+    "Skills.txt": (
+        lambda source: onet.read_profiles(source, "skill", (), {}),
+        "\t".join(onet.PROFILE_COLUMNS),
+    ),
+    "profile.csv": (
+        lambda source: read_profile("profile.csv", source.read()),
+        "competence_uri,competence,kind,reuse_level,relation,target_level,weight",
+    ),
+    "isco08_to_soc2010.csv": (
+        None,  # read from a path
+        "ISCO-08 Code,ISCO-08 Title EN,part,2010 SOC Code,2010 SOC Title",
+    ),
+}
+# Cells no error may quote whole: longer than the 20 characters a message may show.
+long_cells = st.text(
+    alphabet=st.characters(codec="utf-8", exclude_characters='\r\n\t",'), min_size=21, max_size=30
+).map(lambda text: "§" + text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(sorted(PARSERS)),
+    st.booleans(),
+    st.lists(st.lists(long_cells, min_size=1, max_size=8), min_size=1, max_size=3),
+)
+def test_no_parser_error_quotes_more_than_20_characters_of_the_file(name, own_header, rows):
+    """Whatever a file holds, a parser's error names what it expected and where, and quotes
+    at most 20 characters of a value: the file may be /etc/passwd, queued by mistake."""
+    parse, header = PARSERS[name]
+    delimiter = "\t" if name.endswith(".txt") else ","
+    lines = ([] if own_header else [header]) + [delimiter.join(row) for row in rows]
+    data = "\n".join(lines).encode()
+    try:
+        if parse is None:
+            with tempfile.TemporaryDirectory() as directory:
+                path = Path(directory) / name
+                path.write_bytes(data)
+                crosswalk.read_pairs(path)
+        else:
+            parse(Source(name, "", lambda: io.BytesIO(data), len(data)))
+    except DataError as error:
+        for cell in (cell for row in rows for cell in row):
+            assert cell not in str(error)
 
 
 @pytest.mark.django_db

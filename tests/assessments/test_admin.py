@@ -49,13 +49,20 @@ def test_a_taxonomy_admin_adds_a_learning_resource_for_competences(
     assert "Cisco CCNA" in listing.content.decode()
 
 
-def test_a_bad_url_is_refused(taxonomy_admin):
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("javascript:alert(1)", "Enter a valid URL."),
+        ("ftp://example.org/course", "Enter an http:// or https:// address."),
+    ],
+)
+def test_a_bad_url_is_refused(taxonomy_admin, url, message):
     response = taxonomy_admin.post(
         reverse("admin:assessments_learningresource_add"),
-        {"title": "x", "url": "javascript:alert(1)", "kind": "course"},
+        {"title": "x", "url": url, "kind": "course"},
     )
     assert response.status_code == 200
-    assert "Enter a valid URL." in response.content.decode()
+    assert message in response.content.decode()
     assert not LearningResource.objects.filter(title="x").exists()
 
 
@@ -95,6 +102,27 @@ def test_a_resource_naming_an_unknown_competence_stops_the_import():
         {"title": "Bad", "url": "https://example.org/bad", "kind": "course", "competences": "x"},
     ]
     with pytest.raises(AssessmentError, match=r"record 3, column competences: .*: x"):
+        learning_resources_import(rows=rows, occupation_code="3512.4")
+    assert not LearningResource.objects.filter(url__startswith="https://example.org").exists()
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "message"),
+    [
+        ("url", "javascript:alert(1)", "not an http:// or https:// address"),
+        ("url", "ftp://example.org/x", "not an http:// or https:// address"),
+        ("url", "https://example.org/" + "x" * 490, "longer than 500 characters"),
+        ("title", "x" * 256, "longer than 255 characters"),
+        ("kind", "podcast", "not one of course, certification"),
+    ],
+)
+def test_a_bad_learning_resource_stops_the_import(column, value, message):
+    rows = [
+        {"title": "New", "url": "https://example.org/new", "kind": "course", "competences": "ABAP"},
+        {"title": "Bad", "url": "https://example.org/bad", "kind": "course", "competences": "ABAP"},
+    ]
+    rows[1][column] = value
+    with pytest.raises(AssessmentError, match=f"record 3, column {column}: {message}"):
         learning_resources_import(rows=rows, occupation_code="3512.4")
     assert not LearningResource.objects.filter(url__startswith="https://example.org").exists()
 

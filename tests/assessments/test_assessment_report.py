@@ -97,6 +97,24 @@ def test_learning_resources_are_listed_under_the_gaps_they_address(alice_client,
     assert 'href="https://example.org/net"' in html
 
 
+@pytest.mark.parametrize(
+    "address",
+    ["javascript:alert(document.cookie)", "JavaScript:alert(1)", " javascript:x", "data:,x"],
+)
+def test_a_learning_resource_address_that_is_not_http_is_shown_as_no_link(
+    alice_client, six, six_report, address
+):
+    # As an import or an admin before their checks could leave it.
+    _, ids = six
+    resource = LearningResource.objects.create(title="Click me", url=address, kind="course")
+    resource.competences.add(ids[3])
+
+    html = alice_client.get(url("assessment-report", six_report)).content.decode()
+
+    assert "Click me" in html
+    assert address.strip()[:10] not in html
+
+
 def test_the_report_compares_with_the_previous_submission(alice, alice_client, six):
     occupation, ids = six
     earlier = submitted(alice, occupation, {ids[0]: 1, ids[3]: 1, ids[1]: 2})
@@ -142,6 +160,23 @@ def test_career_match_scores_other_occupations_sharing_competences(
     matches = html[html.index('id="matches-heading"') :]
     # (1*1 + 1*2) / (2 + 2) = 75 %, both lines rated
     assert re.search(r'href="/occupations/OTHER/">Test occupation OTHER</a>.*?75%.*?100%', matches)
+
+
+@pytest.mark.parametrize("code", ["Z", "x..y", "Z-", "1.", "A-1.0-b.C-2.d-3.e-4f"])
+def test_the_career_matches_link_every_shape_of_code(alice_client, six, six_report, code):
+    # An occupation coded "a/b" made every report that listed it answer 500; the model now
+    # takes only codes that make an address, and every one of them does.
+    _, ids = six
+    other = Occupation.objects.create(code=code, title="Edge")
+    Requirement.objects.create(
+        occupation=other, competence_id=ids[3], relation="optional", target_level=2, weight=1
+    )
+    Occupation.objects.filter(pk=other.pk).summarise_profiles()  # as every profile writer does
+
+    response = alice_client.get(url("assessment-report", six_report))
+
+    assert response.status_code == 200
+    assert f'href="/occupations/{code}/">Edge</a>' in response.content.decode()
 
 
 def test_a_draft_report_is_a_preview_of_the_live_profile(alice_client, draft):

@@ -10,6 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from taxonomy.models import (
+    ISCO_CODE_MESSAGE,
+    OCCUPATION_CODE_MESSAGE,
     Competence,
     CrosswalkPair,
     Occupation,
@@ -324,6 +326,56 @@ def test_the_occupation_change_page_rejects_bad_profile_input_and_writes_nothing
     assert snapshot() == before
     technician.refresh_from_db()
     assert technician.title == "ICT technician"
+
+
+@pytest.mark.parametrize("code", ["3512/9", "../x", ".x", "a b", "x?y", "ü1", 'q1.html";x='])
+def test_the_admin_refuses_an_occupation_code_that_cannot_be_part_of_an_address(admin_client, code):
+    url = admin_url(Occupation, "add")
+    data = form_data(admin_client.get(url))
+    data.update(code=code, title="Slashed", source="local")
+    before = Occupation.objects.count()
+
+    response = admin_client.post(url, data)
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["code"] == [OCCUPATION_CODE_MESSAGE]
+    assert Occupation.objects.count() == before
+
+
+@pytest.mark.parametrize("model", [Occupation, OccupationGroup, Competence])
+@pytest.mark.parametrize(
+    ("uri", "message"),
+    [
+        ("ftp://example.org/x", "Enter an http:// or https:// address."),
+        ("javascript:alert(1)", "Enter a valid URL."),
+    ],
+)
+def test_the_admin_takes_only_http_addresses(admin_client, model, uri, message):
+    obj = model.objects.exclude(uri=None).order_by("pk").first()
+    url = admin_url(model, "change", obj.pk)
+    data = form_data(admin_client.get(url))
+    data["uri"] = uri
+
+    response = admin_client.post(url, data)
+
+    assert response.status_code == 200
+    assert message in response.context["adminform"].form.errors["uri"]
+    obj.refresh_from_db()
+    assert obj.uri.startswith("http")
+
+
+def test_the_admin_refuses_an_isco_group_code_that_is_not_1_to_4_digits(admin_client):
+    group = OccupationGroup.objects.get(code="3514")
+    url = admin_url(OccupationGroup, "change", group.pk)
+    data = form_data(admin_client.get(url))
+    data["code"] = "35/4"
+
+    response = admin_client.post(url, data)
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["code"] == [ISCO_CODE_MESSAGE]
+    group.refresh_from_db()
+    assert group.code == "3514"
 
 
 # Requirement actions

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import io
+import json
+from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.forms.models import model_to_dict
 from django.tasks import TaskResultStatus
+from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
 from taxonomy.models import CrosswalkPair, ImportRun, Occupation
@@ -86,3 +90,65 @@ def test_the_task_runs_nothing_but_an_import():
     with pytest.raises(ValueError, match="flush is not an import command"):
         run_import.call("flush", ["--no-input"], "mallory")
     assert Occupation.objects.exists()
+
+
+# The first lines of a file that is no import file at all.
+PASSWD = (
+    "root:x:0:0:s3cret-first-line:/root:/bin/bash\n"
+    "daemon:x:1:1:daemon,second line:/usr/sbin:/usr/sbin/nologin\n"
+)
+ESCO_FILES = ["ISCOGroups_en.csv", "occupations_en.csv", "skills_en.csv"]
+ESCO_FILES += ["occupationSkillRelations.csv"]
+ONET_FILES = ["Occupation Data.txt", "Skills.txt", "Knowledge.txt"]
+IMPORT_COMMANDS = ["import_crosswalk", "import_people", "import_esco", "import_onet"]
+
+
+def not_import_files(tmp_path: Path, command: str) -> list[str]:
+    """The arguments of `command` naming files that hold PASSWD, under the names it reads."""
+    if command in ("import_crosswalk", "import_people"):
+        path = tmp_path / "passwd"
+        path.write_text(PASSWD)
+        return [str(path)]
+    directory = tmp_path / "looks-like-an-export"
+    directory.mkdir()
+    for name in ESCO_FILES if command == "import_esco" else ONET_FILES:
+        (directory / name).write_text(PASSWD)
+    return [str(directory), "--release", "Not a release"]
+
+
+@pytest.mark.parametrize(
+    "command", ["import_crosswalk", "import_people", "import_esco", "import_onet"]
+)
+def test_a_queued_import_of_a_file_that_is_no_import_file_keeps_none_of_its_content(
+    tmp_path, run_worker, admin_client, command
+):
+    # Queued with /etc/passwd, the task's result in admin showed its first line: the
+    # header quoted by a parser's error.
+    enqueue(command, *not_import_files(tmp_path, command))
+
+    run_worker()
+    task = DBTaskResult.objects.get()
+    assert run_import.get_result(str(task.id)).status == TaskResultStatus.FAILED
+    assert "expected" in task.traceback or "supported:" in task.traceback  # it says what it wanted
+    page = admin_client.get(
+        reverse("admin:django_tasks_database_dbtaskresult_change", args=[task.pk])
+    )
+    assert page.status_code == 200
+    for shown in (json.dumps(model_to_dict(task), default=str), page.content.decode()):
+        for content in ("root:x", "s3cret", "/bin/bash", "daemon", "second line"):
+            assert content not in shown
+
+
+@pytest.mark.parametrize("command", ["import_crosswalk", "import_people"])
+def test_a_queued_import_of_etc_passwd_keeps_none_of_it(run_worker, command):
+    passwd = Path("/etc/passwd")
+    if not passwd.is_file():
+        pytest.skip("no /etc/passwd on this system")
+    first_line = passwd.read_text().splitlines()[0]
+    enqueue(command, str(passwd))
+
+    run_worker()
+
+    task = DBTaskResult.objects.get()
+    assert task.status == TaskResultStatus.FAILED
+    assert first_line not in json.dumps(model_to_dict(task), default=str)

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import io
 import shutil
+import tracemalloc
+import zipfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import IO
 
 import pytest
 from django.core.management import CommandError, call_command
 
+from taxonomy import tabular
 from taxonomy.models import (
     Competence,
     CrosswalkPair,
@@ -18,6 +23,8 @@ from taxonomy.models import (
     Release,
     Requirement,
 )
+from tests.taxonomy.test_onet import _text_edition as onet_text_edition
+from tests.taxonomy.test_views import FORMULAS, hostile_profile_line, neutralised_row
 
 pytestmark = pytest.mark.django_db
 
@@ -256,13 +263,104 @@ MALFORMED = [
     pytest.param({"skills_en__csv": ""}, "skills_en.csv: the file is empty", id="empty file"),
     pytest.param(
         {"skills_en__csv": SKILLS + f"KnowledgeSkillCompetence,{SKILL}1,knowledge,,again,,\n"},
-        f"skills_en.csv, record 4, column 'conceptUri': duplicate URI {SKILL}1 (first at record 1)",
+        "skills_en.csv, record 4, column 'conceptUri': duplicate URI (first at record 1)",
         id="duplicate URI",
     ),
     pytest.param(
         {"skills_en__csv": SKILLS.replace("skill/competence", "talent")},
         "skills_en.csv, record 2, column 'skillType': unknown skill type 'talent'",
         id="unknown skill type",
+    ),
+    pytest.param(
+        # A "/" in a code broke every page that links the occupation (reverse() fails).
+        {"occupations_en__csv": OCCUPATIONS.replace(",9999.2\n", ",9999/2\n")},
+        "occupations_en.csv, record 2, column 'code': an occupation code is letters, digits, "
+        "dots and hyphens, starting with a letter or digit",
+        id="slash in an occupation code",
+    ),
+    pytest.param(
+        {"occupations_en__csv": OCCUPATIONS.replace(",9999.1\n", ",..\n")},
+        "occupations_en.csv, record 1, column 'code': an occupation code is",
+        id="dot-dot occupation code",
+    ),
+    pytest.param(
+        {"occupations_en__csv": OCCUPATIONS.replace(",9999.1\n", ",9999 1\n")},
+        "occupations_en.csv, record 1, column 'code': an occupation code is",
+        id="space in an occupation code",
+    ),
+    pytest.param(
+        {"occupations_en__csv": OCCUPATIONS.replace(f"{OCC}b,9999,", f"{OCC}b,99/9,")},
+        "occupations_en.csv, record 2, column 'iscoGroup': an ISCO-08 group is 1-4 digits",
+        id="slash in an ISCO group of an occupation",
+    ),
+    pytest.param(
+        {"ISCOGroups_en__csv": GROUPS.replace("C9999,9999,", "C9999,٩٩٩٩,")},
+        "ISCOGroups_en.csv, record 4, column 'code': an ISCO-08 code is 1-4 digits",
+        id="arabic-indic digits in a group code",
+    ),
+    pytest.param(
+        # It became a clickable link on the occupation page.
+        {"occupations_en__csv": OCCUPATIONS.replace(f"{OCC}b", "javascript:alert(1)//")},
+        "occupations_en.csv, record 2, column 'conceptUri': not an http:// or https:// address",
+        id="javascript URI of an occupation",
+    ),
+    pytest.param(
+        {"skills_en__csv": SKILLS.replace(f"{SKILL}2", "data:text/html;x")},
+        "skills_en.csv, record 2, column 'conceptUri': not an http:// or https:// address",
+        id="data URI of a skill",
+    ),
+    pytest.param(
+        {"ISCOGroups_en__csv": GROUPS.replace("http://example.org/isco/C99,", "ftp://x/C99,")},
+        "ISCOGroups_en.csv, record 2, column 'conceptUri': not an http:// or https:// address",
+        id="ftp URI of a group",
+    ),
+    pytest.param(
+        {"occupations_en__csv": OCCUPATIONS.replace(f"{OCC}b", f"{OCC}b c")},
+        "occupations_en.csv, record 2, column 'conceptUri': not an http:// or https:// address",
+        id="space in a URI",
+    ),
+    pytest.param(
+        {"occupations_en__csv": OCCUPATIONS.replace(f"{OCC}b", f"{OCC}{'b' * 250}")},
+        "occupations_en.csv, record 2, column 'conceptUri': longer than 255 characters",
+        id="overlong URI",
+    ),
+    pytest.param(
+        {"occupationSkillRelations__csv": RELATIONS.replace(f"{OCC}b,", "javascript:x,")},
+        "occupationSkillRelations.csv, record 3, column 'occupationUri': not an http:// or",
+        id="javascript URI in a relation",
+    ),
+    pytest.param(
+        # SQLite stored it in a 255 column; PostgreSQL stopped with a bare DataError.
+        {"occupations_en__csv": OCCUPATIONS.replace("Widget tester", "W" * 10_000)},
+        "occupations_en.csv, record 2, column 'preferredLabel': longer than 255 characters",
+        id="overlong occupation title",
+    ),
+    pytest.param(
+        {"ISCOGroups_en__csv": GROUPS.replace("Test minor", "M" * 256)},
+        "ISCOGroups_en.csv, record 3, column 'preferredLabel': longer than 255 characters",
+        id="overlong group title",
+    ),
+    pytest.param(
+        {"skills_en__csv": SKILLS.replace("use a spanner", "s" * 256)},
+        "skills_en.csv, record 2, column 'preferredLabel': longer than 255 characters",
+        id="overlong skill title",
+    ),
+    pytest.param(
+        {"occupations_en__csv": OCCUPATIONS.replace(",9999.2\n", ",9999.2.3.4.5.6.7.8.9.1\n")},
+        "occupations_en.csv, record 2, column 'code': longer than 20 characters",
+        id="overlong occupation code",
+    ),
+    pytest.param(
+        # A bare IntegrityError on both databases.
+        {"occupations_en__csv": OCCUPATIONS.replace(",9999.2\n", ",9999.1\n")},
+        "occupations_en.csv, record 2, column 'code': duplicate occupation code (first at "
+        "record 1)",
+        id="duplicate occupation code",
+    ),
+    pytest.param(
+        {"ISCOGroups_en__csv": GROUPS + "ISCOGroup,http://example.org/isco/X,9999,Again,,,,\n"},
+        "ISCOGroups_en.csv, record 5, column 'code': duplicate ISCO-08 code (first at record 4)",
+        id="duplicate group code",
     ),
     pytest.param(
         {"occupationSkillRelations__csv": RELATIONS.replace("optional", "nice-to-have")},
@@ -287,6 +385,99 @@ def test_a_malformed_export_stops_with_file_record_and_column_and_writes_nothing
     assert snapshot() == before
 
 
+def test_a_code_another_occupation_holds_stops_the_import_and_writes_nothing(tmp_path):
+    run("import_esco", write_esco(tmp_path / "v1"), "--release", "ESCO test")
+    before = snapshot()
+    # Widget fixer is gone from the release and a new occupation took its code.
+    taken = OCCUPATIONS.replace(f"{OCC}a,", f"{OCC}new,")
+
+    with pytest.raises(CommandError) as error:
+        run(
+            "import_esco",
+            write_esco(tmp_path / "v2", occupations_en__csv=taken),
+            "--release",
+            "ESCO test 2",
+        )
+
+    assert str(error.value).endswith(
+        f"occupations_en.csv, record 1, column 'code': this code belongs to another "
+        f"occupation in the database ({OCC}a, id {Occupation.objects.get(code='9999.1').pk}), "
+        "which the file does not give another"
+    )
+    assert snapshot() == before
+
+
+def test_a_code_a_hand_made_occupation_holds_stops_the_import(tmp_path):
+    run("import_esco", write_esco(tmp_path / "v1"), "--release", "ESCO test")
+    Occupation.objects.create(code="9999.3", title="Our own")
+    before = snapshot()
+    moved = OCCUPATIONS.replace(",9999.2\n", ",9999.3\n")
+
+    with pytest.raises(CommandError, match=r"record 2, column 'code': .*\(made by hand, id"):
+        run("import_esco", write_esco(tmp_path / "v2", occupations_en__csv=moved), "--release", "x")
+
+    assert snapshot() == before
+
+
+def test_a_release_may_move_codes_between_its_occupations(tmp_path):
+    run("import_esco", write_esco(tmp_path / "v1"), "--release", "ESCO test")
+    swapped = OCCUPATIONS.replace(",9999.1\n", ",9999.X\n").replace(",9999.2\n", ",9999.1\n")
+    swapped = swapped.replace(",9999.X\n", ",9999.2\n")
+
+    output = run(
+        "import_esco", write_esco(tmp_path / "v2", occupations_en__csv=swapped), "--release", "x"
+    )
+
+    assert "occupations: 0 created, 2 updated" in output
+    assert Occupation.objects.get(uri=f"{OCC}a").code == "9999.2"
+    assert Occupation.objects.get(uri=f"{OCC}b").code == "9999.1"
+    assert not Occupation.objects.filter(code__startswith="moving-").exists()
+
+
+def test_a_group_uri_another_group_holds_stops_the_import_and_writes_nothing(tmp_path):
+    run("import_esco", write_esco(tmp_path / "v1"), "--release", "ESCO test")
+    before = snapshot()
+    groups = GROUPS.replace(",9999,Test unit,", ",9998,Test unit,")
+    occupations = OCCUPATIONS.replace(",9999,", ",9998,")
+
+    with pytest.raises(CommandError) as error:
+        run(
+            "import_esco",
+            write_esco(tmp_path / "v2", ISCOGroups_en__csv=groups, occupations_en__csv=occupations),
+            "--release",
+            "ESCO test 2",
+        )
+
+    assert str(error.value).endswith(
+        "ISCOGroups_en.csv, record 4, column 'conceptUri': this URI belongs to ISCO group "
+        "9999 in the database, which the file does not give another"
+    )
+    assert snapshot() == before
+
+
+def test_a_release_may_move_uris_between_its_groups(tmp_path):
+    run("import_esco", write_esco(tmp_path / "v1"), "--release", "ESCO test")
+    swapped = GROUPS.replace("/C999,", "/X,").replace("/C9999,", "/C999,").replace("/X,", "/C9999,")
+
+    run("import_esco", write_esco(tmp_path / "v2", ISCOGroups_en__csv=swapped), "--release", "x")
+
+    assert OccupationGroup.objects.get(code="999").uri == "http://example.org/isco/C9999"
+    assert OccupationGroup.objects.get(code="9999").uri == "http://example.org/isco/C999"
+
+
+@pytest.mark.parametrize("command", ["import_esco", "import_crosswalk"])
+def test_a_release_name_longer_than_its_column_is_refused(tmp_path, shared_data, command):
+    before = snapshot()
+    path = write_esco(tmp_path / "esco")
+    if command == "import_crosswalk":
+        path = shared_data / "crosswalks" / "isco08_to_soc2010.csv"
+
+    with pytest.raises(CommandError, match="longer than 100 characters"):
+        run(command, path, "--release", "R" * 101)
+
+    assert snapshot() == before
+
+
 def test_bad_encoding_names_the_record(tmp_path):
     directory = write_esco(tmp_path / "esco")
     data = SKILLS.encode().replace(b"Spanners.", "Spänners.".encode("latin-1"))
@@ -295,6 +486,112 @@ def test_bad_encoding_names_the_record(tmp_path):
     with pytest.raises(CommandError, match=r"skills_en.csv, record 2: not UTF-8 text"):
         run("import_esco", directory, "--release", "ESCO test")
     assert not Release.objects.filter(name="ESCO test").exists()
+
+
+def zip_export(path: Path, directory: Path, **members: Callable[[IO[bytes]], None]) -> Path:
+    """The files of `directory` as a zip, some of them replaced by what a writer writes."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for file in sorted(directory.iterdir()):
+            if file.name not in members:
+                archive.write(file, f"esco/{file.name}")
+        for name, write in members.items():
+            with archive.open(f"esco/{name}", "w", force_zip64=True) as member:
+                write(member)
+    return path
+
+
+def spaces(megabytes: int) -> Callable[[IO[bytes]], None]:
+    def write(member: IO[bytes]) -> None:
+        member.write(RELATIONS.encode())
+        for _ in range(megabytes):
+            member.write(b" " * 1_000_000)
+
+    return write
+
+
+def test_a_zip_member_larger_than_an_import_file_may_be_is_refused_unread(tmp_path):
+    # 120 MB of spaces pack into 120 kB; the red team's 1.8 MB zip held 524 MB and drove
+    # the import to 3.1 GB.
+    bomb = zip_export(
+        tmp_path / "bomb.zip",
+        write_esco(tmp_path / "esco"),
+        **{"occupationSkillRelations.csv": spaces(120)},
+    )
+    assert bomb.stat().st_size < 200_000
+    before = snapshot()
+
+    tracemalloc.start()
+    try:
+        with pytest.raises(CommandError) as error:
+            run("import_esco", bomb, "--release", "ESCO test")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+    assert str(error.value) == (
+        f"bomb.zip/occupationSkillRelations.csv: {120_000_000 + len(RELATIONS):,} bytes, "
+        "more than the "
+        "100,000,000 bytes an import file may hold (the README's import limits)"
+    )
+    assert peak < 5_000_000  # nothing of it was read
+    assert snapshot() == before
+
+
+def test_a_zip_member_that_unpacks_beyond_its_declared_size_is_refused(tmp_path):
+    honest = zip_export(
+        tmp_path / "honest.zip",
+        write_esco(tmp_path / "esco"),
+        **{"occupationSkillRelations.csv": spaces(5)},
+    )
+    # The zip's own directory, and the member's header, now say it holds 1,000 bytes.
+    data = bytearray(honest.read_bytes())
+    with zipfile.ZipFile(honest) as archive:
+        info = archive.getinfo("esco/occupationSkillRelations.csv")
+    for signature, size_at in ((b"PK\x01\x02", 24), (b"PK\x03\x04", 22)):
+        for start in range(len(data)):
+            start = data.find(signature, start)
+            name_at = start + (46 if signature == b"PK\x01\x02" else 30)
+            if data[name_at : name_at + len(info.filename)] == info.filename.encode():
+                break
+        data[start + size_at : start + size_at + 4] = (1000).to_bytes(4, "little")
+        if data[start + size_at - 4 : start + size_at] == b"\xff" * 4:  # zip64 sizes
+            extra = data.find(b"\x01\x00", name_at + len(info.filename))
+            data[extra + 4 : extra + 12] = (1000).to_bytes(8, "little")
+    lying = tmp_path / "lying.zip"
+    lying.write_bytes(bytes(data))
+    with zipfile.ZipFile(lying) as archive:
+        assert archive.getinfo("esco/occupationSkillRelations.csv").file_size == 1000
+    before = snapshot()
+
+    with pytest.raises(CommandError) as error:
+        run("import_esco", lying, "--release", "ESCO test")
+
+    assert str(error.value).startswith("lying.zip/occupationSkillRelations.csv")
+    assert snapshot() == before
+
+
+def test_the_size_limit_is_the_one_every_import_file_meets(tmp_path, monkeypatch, shared_data):
+    """The same limit for files on disk and inside a workbook, lowered so the real files
+    are too large for it."""
+    monkeypatch.setattr(tabular, "MAX_FILE_BYTES", 20_000_000)
+    before = snapshot()
+
+    with pytest.raises(CommandError) as error:
+        run("import_onet", shared_data / "onet-29.3", "--code", "15-1232.00")
+    assert str(error.value).endswith(
+        "Skills.xlsx: a part of the workbook unpacks to 35,454,876 bytes, more than the "
+        "20,000,000 bytes such a part may hold (the README's import limits)"
+    )
+
+    monkeypatch.setattr(tabular, "MAX_FILE_BYTES", 100)
+    crosswalk = shared_data / "crosswalks" / "isco08_to_soc2010.csv"
+    with pytest.raises(CommandError, match=r"isco08_to_soc2010\.csv: [\d,]+ bytes, more than"):
+        run("import_crosswalk", crosswalk)
+    people = tmp_path / "people.csv"
+    people.write_text("username,email,full_name,team,role,occupation_code\n" + "x" * 200)
+    with pytest.raises(CommandError, match=r"people\.csv: 251 bytes, more than the 100 bytes"):
+        run("import_people", people)
+    assert snapshot() == before
 
 
 def test_a_failure_while_writing_rolls_the_whole_import_back(tmp_path, monkeypatch):
@@ -370,6 +667,55 @@ def test_it_imports_the_real_crosswalks(shared_data):
     assert CrosswalkPair.objects.get(source_code="3514", target_code="15-1134").partial
 
 
+def test_import_crosswalk_refuses_a_title_longer_than_its_column(tmp_path):
+    before = snapshot()
+    path = tmp_path / "isco08_to_soc2010.csv"
+    path.write_text(
+        "ISCO-08 Code,ISCO-08 Title EN,part,2010 SOC Code,2010 SOC Title\n"
+        f"3512,ICT user support technicians,,15-1151,{'T' * 256}\n"
+    )
+
+    with pytest.raises(CommandError) as error:
+        run("import_crosswalk", path)
+
+    assert str(error.value).endswith(
+        "isco08_to_soc2010.csv, record 1, column '2010 SOC Title': longer than 255 characters"
+    )
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize(
+    ("file", "column", "value", "message"),
+    [
+        ("Occupation Data.txt", "Title", "T" * 256, "longer than 255 characters"),
+        ("Skills.txt", "Element Name", "N" * 256, "longer than 255 characters"),
+        ("Skills.txt", "Element ID", "2.A." + "1" * 250, "longer than 205 characters"),
+        (
+            "Skills.txt",
+            "Element ID",
+            "2.A.1/a",
+            "an element ID is letters and digits separated by dots (e.g. 2.A.1.a)",
+        ),
+    ],
+)
+def test_import_onet_refuses_a_field_its_column_cannot_hold(tmp_path, file, column, value, message):
+    directory = onet_text_edition(tmp_path / "db")
+    path = directory / file
+    lines = path.read_bytes().decode().split("\r\n")
+    header = lines[0].split("\t")
+    row = lines[1].split("\t")
+    row[header.index(column)] = value
+    lines[1] = "\t".join(row)
+    path.write_text("\r\n".join(lines))
+    before = snapshot()
+
+    with pytest.raises(CommandError) as error:
+        run("import_onet", directory)
+
+    assert str(error.value).endswith(f"{file}, record 1, column '{column}': {message}")
+    assert snapshot() == before
+
+
 def test_import_crosswalk_rejects_an_unknown_table_and_keeps_the_others(tmp_path, shared_data):
     before = snapshot()
     good = shared_data / "crosswalks" / "isco08_to_soc2010.csv"
@@ -388,6 +734,22 @@ def test_export_profile_prints_the_profile_as_csv():
     assert lines[0] == "competence_uri,competence,kind,reuse_level,relation,target_level,weight"
     assert len(lines) == 81
     assert "digital systems,knowledge,cross-sector,essential,3,2" in output
+
+
+@pytest.mark.parametrize("formula", FORMULAS)
+def test_export_profile_neutralises_every_text_cell(formula):
+    hostile_profile_line(formula)
+
+    output = run("export_profile", "3512.4")
+
+    quoted = "'" + formula
+    assert neutralised_row(output, formula) == [
+        quoted,
+        quoted,
+        quoted[:11],
+        quoted[:21],
+        quoted[:11],
+    ]
 
 
 def test_export_profile_rejects_an_unknown_code():

@@ -294,13 +294,13 @@ def test_it_limits_the_dataset_to_the_codes_asked_for(tmp_path: Path) -> None:
 def test_it_reads_each_file_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     directory = _text_edition(tmp_path / "db")
     reads: Counter[str] = Counter()
-    read_bytes = Path.read_bytes
+    open_file = Path.open
 
-    def counting(path: Path) -> bytes:
+    def counting(path: Path, *args, **kwargs):
         reads[path.name] += 1
-        return read_bytes(path)
+        return open_file(path, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "read_bytes", counting)
+    monkeypatch.setattr(Path, "open", counting)
     onet.read_dataset(directory)
 
     assert max(reads.values()) == 1
@@ -343,6 +343,7 @@ def _repeat(record: int) -> Callable[[list[list[str]]], None]:
         (_replace(2, "Data Value", "7.5"), 2, "Data Value", "LV value 7.5 is outside 0-7"),
         (_replace(2, "Data Value", "-0.1"), 2, "Data Value", "LV value -0.1 is outside 0-7"),
         (_replace(5, "Element ID", " "), 5, "Element ID", "empty value"),
+        (_replace(3, "O*NET-SOC Code", "15/1232.00"), 3, "O*NET-SOC Code", "an O*NET-SOC code"),
     ],
 )
 def test_it_rejects_a_malformed_profile_row(
@@ -361,6 +362,24 @@ def test_it_rejects_a_malformed_profile_row(
     error = caught.value
     assert (Path(error.file).name, error.record, error.column) == ("Skills.txt", record, column)
     assert message in error.message
+
+
+@pytest.mark.parametrize("code", ["15-1232/00", "15-1232.00.", "../x", "１５-１２３２.００"])
+def test_it_refuses_an_occupation_code_of_another_shape(tmp_path: Path, code: str) -> None:
+    directory = _text_edition(tmp_path / "db")
+    data = directory / "Occupation Data.txt"
+    data.write_text(data.read_text().replace("15-1231.00", code))
+
+    with pytest.raises(DataError) as caught:
+        onet.read_dataset(directory)
+
+    error = caught.value
+    assert (Path(error.file).name, error.record, error.column) == (
+        "Occupation Data.txt",
+        2,
+        "O*NET-SOC Code",
+    )
+    assert code not in str(error)
 
 
 def test_it_rejects_a_profile_file_missing_a_column(tmp_path: Path) -> None:

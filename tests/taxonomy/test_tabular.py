@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import io
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -7,6 +8,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from taxonomy import tabular
 from taxonomy.tabular import DataError, collect_sources, read_sheet, read_table, read_values
 
 MALFORMED = [
@@ -176,3 +178,77 @@ def test_a_nul_character_is_refused_with_record_and_column():
     data = b"a,b\nx,y\nx,bad\x00value\n"
     with pytest.raises(DataError, match=r"f.csv, record 2, column 'b': holds a NUL character"):
         list(read_table("f.csv", data, ["a", "b"]))
+
+
+class WholeReadRefused(io.BytesIO):
+    """A file that fails the test when it is read whole rather than line by line."""
+
+    def read(self, size: int | None = -1) -> bytes:
+        assert size is not None and size >= 0, "read whole"
+        return super().read(size)
+
+
+def test_a_table_is_read_line_by_line_never_whole() -> None:
+    data = b'code,title\n1,a\n2,"b\nc"\n'
+
+    rows = list(read_values("big.csv", WholeReadRefused(data), ["code", "title"]))
+
+    assert rows == [(1, ["1", "a"]), (2, ["2", "b\nc"])]
+
+
+def test_lines_end_at_a_lone_carriage_return_as_they_did_when_read_whole() -> None:
+    data = b'\xef\xbb\xbfcode,title\r1,a\r2,"b\rc"\r\n3,d'
+
+    rows = list(read_table("mac.csv", data, ["code", "title"]))
+
+    assert rows == [
+        (1, {"code": "1", "title": "a"}),
+        (2, {"code": "2", "title": "b\rc"}),
+        (3, {"code": "3", "title": "d"}),
+    ]
+
+
+def test_a_file_larger_than_an_import_file_may_be_is_refused_unopened(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "big.csv").write_bytes(b"x\n" * 60)
+    with zipfile.ZipFile(tmp_path / "big.zip", "w") as archive:
+        archive.writestr("inner.csv", b"y\n" * 60)
+    monkeypatch.setattr(tabular, "MAX_FILE_BYTES", 100)
+    sources = collect_sources([tmp_path / "big.csv", tmp_path / "big.zip"])
+
+    for name, size in (("big.csv", 120), ("inner.csv", 120)):
+        source = sources[name]
+        source = tabular.Source(source.name, source.location, _refused_opener, source.size)
+        with pytest.raises(DataError) as caught:
+            source.open()
+        assert caught.value.file == str(source)
+        assert caught.value.message.startswith(f"{size} bytes, more than the 100 bytes")
+
+
+def _refused_opener():
+    raise AssertionError("opened")
+
+
+def test_a_workbook_part_larger_than_it_may_be_is_refused_unread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["Code"])
+    path = tmp_path / "book.xlsx"
+    workbook.save(path)
+    with zipfile.ZipFile(path) as book:
+        sizes = {part.filename: part.file_size for part in book.infolist()}
+    sheet = sizes.pop("xl/worksheets/sheet1.xml")
+    other = max(sizes.values())  # styles, theme, relations...
+    monkeypatch.setattr(tabular, "MAX_FILE_BYTES", sheet)
+    monkeypatch.setattr(tabular, "MAX_XLSX_OTHER_PART_BYTES", other)
+    assert list(read_sheet("book.xlsx", path.read_bytes(), ["Code"])) == []
+
+    for limits in ((sheet - 1, other), (sheet, other - 1)):
+        monkeypatch.setattr(tabular, "MAX_FILE_BYTES", limits[0])
+        monkeypatch.setattr(tabular, "MAX_XLSX_OTHER_PART_BYTES", limits[1])
+        with pytest.raises(DataError) as caught:
+            list(read_sheet("book.xlsx", path.read_bytes(), ["Code"]))
+        assert caught.value.file == "book.xlsx"
+        assert caught.value.message.startswith("a part of the workbook unpacks to ")

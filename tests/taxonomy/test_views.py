@@ -6,11 +6,15 @@ import csv
 import io
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
+from django.urls import resolve, reverse
+from hypothesis import given
+from hypothesis import strategies as st
 
-from taxonomy.models import Competence, Occupation, Requirement
+from taxonomy import views
+from taxonomy.models import Competence, Occupation, OccupationGroup, Requirement
+from taxonomy.tabular import OCCUPATION_CODE
 
 pytestmark = pytest.mark.django_db
 
@@ -189,12 +193,94 @@ def test_the_profile_downloads_as_csv(alice_client):
     }
 
 
+# What a spreadsheet would run: a formula, arithmetic, a function call, and the tab and
+# carriage return that some read past before a formula.
+FORMULAS = ['=HYPERLINK("http://evil.example/","x")', "-2+3", "+1", "@SUM(A1)", "\t=1", "\r=1"]
+
+
+def hostile_profile_line(formula: str) -> None:
+    """Every text cell of one line of the 3512.4 profile holds `formula`, as an admin or an
+    import before their checks could leave it."""
+    line = Requirement.objects.get(occupation__code="3512.4", competence__title="R")
+    Competence.objects.filter(pk=line.competence_id).update(
+        uri=formula, title=formula, kind=formula[:10], reuse_level=formula[:20]
+    )
+    Requirement.objects.filter(pk=line.pk).update(relation=formula[:10])
+
+
+def neutralised_row(text: str, formula: str) -> list[str]:
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    [row] = [row for row in rows if formula in row[1]]
+    return row[:5]
+
+
+@pytest.mark.parametrize("formula", FORMULAS)
+def test_every_text_cell_of_the_profile_download_is_neutralised(alice_client, formula):
+    hostile_profile_line(formula)
+
+    response = alice_client.get(reverse("taxonomy:occupation-profile-csv", args=["3512.4"]))
+
+    quoted = "'" + formula
+    assert neutralised_row(response.content.decode(), formula) == [
+        quoted,
+        quoted,
+        quoted[:11],
+        quoted[:21],
+        quoted[:11],
+    ]
+
+
+def test_a_carriage_return_inside_a_title_starts_no_row_of_its_own(alice_client):
+    Competence.objects.filter(title="R").update(title="R\r=1+2")
+
+    response = alice_client.get(reverse("taxonomy:occupation-profile-csv", args=["3512.4"]))
+
+    rows = list(csv.reader(io.StringIO(response.content.decode(), newline="")))
+    assert ["=1+2"] not in [row[:1] for row in rows]
+    assert "R\r=1+2" in [row[1] for row in rows]
+
+
+def test_the_profile_download_has_a_safe_filename_and_no_shared_cache_keeps_it(
+    alice_client, monkeypatch
+):
+    # A code that ends the filename and adds a parameter: Chromium saved "profile-q1.html".
+    # The database no longer stores such a code; the download stays safe should one arrive.
+    occupation = Occupation.objects.get(code="3512.4")
+    occupation.code = 'q1.html";x='
+    monkeypatch.setattr(views, "get_object_or_404", lambda *args, **kwargs: occupation)
+
+    response = alice_client.get(reverse("taxonomy:occupation-profile-csv", args=["3512.4"]))
+
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == 'attachment; filename="profile-q1.htmlx.csv"'
+    assert response["Cache-Control"] == "private, no-store"
+
+
 def test_a_formula_like_title_is_neutralised_in_the_csv(alice_client):
     Competence.objects.filter(title="R").update(title="=HYPERLINK(1)")
 
     response = alice_client.get(reverse("taxonomy:occupation-profile-csv", args=["3512.4"]))
 
     assert ",'=HYPERLINK(1)," in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "uri", ["javascript:alert(document.cookie)", "JAVASCRIPT:x", "data:text/html,x", "ftp://x/y"]
+)
+def test_an_occupation_uri_that_is_not_http_is_shown_as_no_link(alice_client, uri):
+    # As an import or an admin before their checks could leave it.
+    Occupation.objects.filter(code="3512.4").update(uri=uri)
+
+    text = alice_client.get(detail("3512.4")).content.decode()
+
+    assert f"<dd>{uri}</dd>" in text
+    assert f'href="{uri}' not in text
+
+
+def test_an_occupation_uri_is_a_link(alice_client):
+    uri = Occupation.objects.get(code="3512.4").uri
+
+    assert f'<a href="{uri}">{uri}</a>' in alice_client.get(detail("3512.4")).content.decode()
 
 
 def test_the_group_page_lists_tasks_examples_related_and_occupations(alice_client):
@@ -217,3 +303,48 @@ def test_the_default_data_has_the_specified_counts():
     assert Occupation.objects.filter(source="soc").count() == 13
     assert Occupation.objects.get(code="15-1231.00").requirements.exists()
     assert Occupation.objects.get(code="15-1151").group.code == "3512"
+
+
+# The shapes of code the data model accepts: one character, dots and hyphens anywhere after
+# the first, the longest a code may be.
+EDGE_CODES = ["Z", "9", "a.b-c", "x..y", "Z-", "1.", "A-1.0-b.C-2.d-3.e-4f"]
+
+
+@pytest.mark.parametrize("code", ["3512/9", "../x", ".x", "", "a b", 'q1.html";x=', "٣", "x\n"])
+def test_the_database_refuses_an_occupation_code_that_cannot_be_part_of_an_address(code):
+    with pytest.raises(IntegrityError, match="occupation_code_format"), transaction.atomic():
+        Occupation.objects.create(code=code, title="x")
+
+
+@pytest.mark.parametrize("code", ["35/1", "٣", "1a", "1.2", "", "1\n"])
+def test_the_database_refuses_an_isco_code_of_anything_but_1_to_4_ascii_digits(code):
+    with pytest.raises(IntegrityError, match="occupationgroup_code_format"), transaction.atomic():
+        OccupationGroup.objects.create(code=code, level=4, title="x")
+
+
+def test_every_page_that_lists_codes_answers_for_every_shape_of_code(alice_client):
+    group = OccupationGroup.objects.get(code="3512")
+    for code in EDGE_CODES:
+        Occupation.objects.create(code=code, title=f"Edge {code}", group=group)
+
+    pages = [
+        LIST,
+        LIST + "?q=Edge",
+        LIST + "?q=3512",
+        LIST + "?q=1",
+        group.get_absolute_url(),
+        *(detail(code) for code in EDGE_CODES),
+        *(reverse("taxonomy:occupation-profile-csv", args=[code]) for code in EDGE_CODES),
+    ]
+    for page in pages:
+        assert alice_client.get(page).status_code == 200, page
+    assert all(
+        f'href="{detail(code)}"' in alice_client.get(LIST + "?q=Edge").content.decode()
+        for code in EDGE_CODES
+    )
+
+
+@given(st.from_regex(OCCUPATION_CODE).filter(lambda code: len(code) <= 20))
+def test_every_code_the_model_accepts_makes_an_address_that_leads_back_to_it(code):
+    for name in ("taxonomy:occupation-detail", "taxonomy:occupation-profile-csv"):
+        assert resolve(reverse(name, args=[code])).kwargs == {"code": code}

@@ -138,6 +138,19 @@ def test_it_updates_names_emails_and_member_occupations(tmp_path):
         ),
         (HEADER + "gus,,Gus,Ops,member\n", "people.csv, record 1: has 5 fields"),
         (
+            # A valid address, but longer than the column: PostgreSQL stopped with a DataError.
+            HEADER + f"gus,{'g' * 64}@{'e' * 63}.{'x' * 63}.{'y' * 63}.org,Gus,Ops,member,\n",
+            "people.csv, record 1, column 'email': longer than 254 characters",
+        ),
+        (
+            HEADER + f"gus,,Gus,{'O' * 101},member,3512.4\n",
+            "people.csv, record 1, column 'team': a team name of 1 to 100 characters",
+        ),
+        (
+            HEADER + f"gus,,Gus,Ops,member,{'3' * 21}\n",
+            "people.csv, record 1, column 'occupation_code': longer than 20 characters",
+        ),
+        (
             HEADER.encode() + b"gus,,G\xfcs,Ops,member,3512.4\n",
             "people.csv, record 1: not UTF-8",
         ),

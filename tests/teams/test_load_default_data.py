@@ -8,6 +8,7 @@ from django.core.management import CommandError, call_command
 
 from taxonomy.models import Competence, Occupation, Requirement
 from taxonomy.profiles import read_profile
+from taxonomy.services import PROFILE_LIMITS
 from taxonomy.tabular import DataError
 
 pytestmark = pytest.mark.django_db
@@ -75,11 +76,24 @@ PROFILE_HEADER = "competence_uri,competence,kind,reuse_level,relation"
         (",x,skill,transversal,must", "record 1, column 'relation'"),
         (",,skill,transversal,essential", "record 1, column 'competence': empty"),
         (",x,skill,transversal,essential\n,x,skill,transversal,optional", "record 2"),
+        (
+            "javascript:alert(1),x,skill,transversal,essential",
+            "record 1, column 'competence_uri': not an http:// or https:// address",
+        ),
+        (
+            "ftp://example.org/x,x,skill,transversal,essential",
+            "record 1, column 'competence_uri': not an http:// or https:// address",
+        ),
+        (
+            f"https://example.org/{'x' * 250},x,skill,transversal,essential",
+            "record 1, column 'competence_uri': longer than 255 characters",
+        ),
+        (f",{'x' * 256},skill,transversal,essential", "record 1, column 'competence': longer"),
     ],
 )
 def test_a_bad_profile_file_names_record_and_column(body, message):
     with pytest.raises(DataError, match=message):
-        read_profile("profile.csv", f"{PROFILE_HEADER}\n{body}\n".encode())
+        read_profile("profile.csv", f"{PROFILE_HEADER}\n{body}\n".encode(), limits=PROFILE_LIMITS)
 
 
 @pytest.mark.parametrize("weight", ["0", "-1", "NaN", "abc", "1000"])

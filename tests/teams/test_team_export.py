@@ -197,6 +197,24 @@ def test_the_csv_export_counts_validated_levels_and_neutralises_formulas(
     assert len(rows) == 12
 
 
+def test_a_control_character_in_a_note_neither_breaks_the_workbook_nor_hides_a_formula(
+    six_team, alice
+):
+    # openpyxl refuses a form feed (pasted from a word processor) and failed the whole
+    # export; dropped after the formula check, "\x01=..." would have become a formula.
+    team, _ = six_team
+    alice.assessments.get().ratings.update(evidence="\x01=HYPERLINK(1)", review_comment="a\x0cb")
+
+    content, _ = exports.team_export(team, "xlsx")
+
+    rows = openpyxl.load_workbook(io.BytesIO(content))["Ratings"].iter_rows(values_only=True)
+    header = next(rows)
+    notes = {
+        (row[header.index("Evidence")], row[header.index("Manager's comment")]) for row in rows
+    }
+    assert ("'=HYPERLINK(1)", "ab") in notes
+
+
 def test_a_failed_build_says_so_and_keeps_the_reason_for_operators(
     mia_client, six_team, run_worker
 ):
@@ -431,14 +449,17 @@ def test_the_list_runs_the_same_queries_for_any_number_of_exports(
     assert counts[0] == counts[1]
 
 
-def test_an_occupation_code_a_sheet_title_cannot_hold_is_cleaned(team, alice, make_profile):
-    local = make_profile(2, "L/s:[t2]*?-abcdefghi")  # 20 characters, the most a code has
+def test_the_longest_occupation_code_makes_a_sheet_title_of_31_characters(
+    team, alice, make_profile
+):
+    # A code holds no \ / ? * [ ] : (taxonomy.tabular.OCCUPATION_CODE); the longest it may be.
+    local = make_profile(2, "L-s.t2-abcdefghijklm")
     Membership.objects.filter(team=team, user=alice).update(occupation=local)
     content, _ = exports.team_export(team, "xlsx")
     book = openpyxl.load_workbook(io.BytesIO(content))
     assert book.sheetnames == [
         "Members",
         "Competences 3512.4",
-        "Competences L-s--t2----abcdefgh",  # 31 characters, the most a title has
+        "Competences L-s.t2-abcdefghijkl",  # 31 characters, the most a title has
         "Ratings",
     ]

@@ -24,8 +24,12 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, files: list[Path], release: str, **options):
+        if problem := services.release_name_problem(release):
+            raise CommandError(problem)
         try:
-            tables = [crosswalk.read_pairs(path) for path in files]
+            tables = [
+                crosswalk.read_pairs(path, limits=services.CROSSWALK_LIMITS) for path in files
+            ]
         except DataError as error:
             raise CommandError(str(error)) from None
         with transaction.atomic():

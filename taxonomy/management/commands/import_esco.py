@@ -38,13 +38,22 @@ class Command(BaseCommand):
         progress = self.stderr.write if options["verbosity"] >= 1 else services.quiet
         progress(f"reading {', '.join(str(p) for p in paths)}")
         try:
-            dataset = esco.select_branches(esco.read_dataset(paths), isco)
+            dataset = esco.select_branches(
+                esco.read_dataset(paths, limits=services.ESCO_LIMITS), isco
+            )
         except DataError as error:
             raise CommandError(str(error)) from None
         name = release or dataset.release
         if not name:
             raise CommandError("Cannot tell the ESCO release from the file names: pass --release.")
-        with transaction.atomic():
-            summary = services.esco_import(dataset=dataset, release_name=name, progress=progress)
-            services.import_run_record(command="import_esco", summaries=[summary])
+        if problem := services.release_name_problem(name):
+            raise CommandError(problem)
+        try:
+            with transaction.atomic():
+                summary = services.esco_import(
+                    dataset=dataset, release_name=name, progress=progress
+                )
+                services.import_run_record(command="import_esco", summaries=[summary])
+        except DataError as error:  # what only the database can tell: a code already taken
+            raise CommandError(str(error)) from None
         self.stdout.write(str(summary))

@@ -34,12 +34,14 @@ class Command(BaseCommand):
         progress = self.stderr.write if options["verbosity"] >= 1 else services.quiet
         progress(f"reading {directory}")
         try:
-            dataset = onet.read_dataset(directory, codes=code)
+            dataset = onet.read_dataset(directory, codes=code, limits=services.ONET_LIMITS)
         except DataError as error:
             raise CommandError(str(error)) from None
         name = release or dataset.release
         if not name:
             raise CommandError("Cannot tell the O*NET release (no 'Read Me.txt'): pass --release.")
+        if problem := services.release_name_problem(name):
+            raise CommandError(problem)
         with transaction.atomic():
             summary = services.onet_import(dataset=dataset, release_name=name, progress=progress)
             services.import_run_record(command="import_onet", summaries=[summary])

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from taxonomy.services import import_run_record
-from taxonomy.tabular import DataError, read_table
+from taxonomy.tabular import DataError, file_source, read_table
 from teams.services import PEOPLE_COLUMNS, people_import
 
 
@@ -24,14 +24,13 @@ class Command(BaseCommand):
 
     def handle(self, *args, file: Path, **options):
         try:
-            data = file.read_bytes()
+            source = file_source(file)
         except OSError as error:
             raise CommandError(f"{file}: {error.strerror}") from None
         try:
+            records = read_table(file.name, source.open(), PEOPLE_COLUMNS)
             with transaction.atomic():
-                summary = people_import(
-                    name=file.name, records=read_table(file.name, data, PEOPLE_COLUMNS)
-                )
+                summary = people_import(name=file.name, records=records)
                 import_run_record(command="import_people", summaries=[summary])
         except DataError as error:
             raise CommandError(str(error)) from None

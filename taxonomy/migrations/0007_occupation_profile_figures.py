@@ -26,7 +26,7 @@ def summarise(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('taxonomy', '0004_import_run_by_help'),
+        ('taxonomy', '0006_http_uris'),
     ]
 
     operations = [

@@ -20,7 +20,7 @@ def backfill(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('assessments', '0008_role_permissions'),
+        ('assessments', '0009_http_urls'),
     ]
 
     operations = [
