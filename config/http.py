@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import resolve_url
+from django.utils.csp import build_policy
 from django.utils.http import content_disposition_header, urlencode
 from django.utils.text import get_valid_filename
 from django_htmx.middleware import HtmxDetails
@@ -65,3 +66,22 @@ def download(content: bytes | str, *, filename: str, content_type: str) -> HttpR
     response["Content-Disposition"] = content_disposition_header(True, get_valid_filename(filename))
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+def security_headers(*, https: bool) -> dict[str, str]:
+    """The security headers Django's middlewares put on a response, for answers written
+    where they do not run: gunicorn's own errors (config/gunicorn.py) and a refusal raised
+    inside SecurityMiddleware (config.views.bad_request). A test compares them with a page's."""
+    headers = {
+        "Content-Security-Policy": build_policy(settings.SECURE_CSP),
+        "X-Frame-Options": settings.X_FRAME_OPTIONS,
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": settings.SECURE_REFERRER_POLICY,
+        "Cross-Origin-Opener-Policy": settings.SECURE_CROSS_ORIGIN_OPENER_POLICY,
+    }
+    if https and settings.SECURE_HSTS_SECONDS:
+        hsts = f"max-age={settings.SECURE_HSTS_SECONDS}"
+        hsts += "; includeSubDomains" if settings.SECURE_HSTS_INCLUDE_SUBDOMAINS else ""
+        hsts += "; preload" if settings.SECURE_HSTS_PRELOAD else ""
+        headers["Strict-Transport-Security"] = hsts
+    return headers

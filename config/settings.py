@@ -80,6 +80,12 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # The middlewares that only add headers come first (outermost), so that every response
+    # passes back through them, also those answered early further in: WhiteNoise's static
+    # files, CommonMiddleware's 400 for a host we do not serve. WhiteNoise still comes
+    # before anything that reads the request, as its docs ask.
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -88,8 +94,6 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",  # who made each change
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "config.http.htmx_signed_out_middleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.

@@ -6,6 +6,8 @@ from django.urls import include, path
 
 from config import views
 
+handler400 = "config.views.bad_request"
+
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),

@@ -17,6 +17,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from config.http import security_headers
 from tests.live import ROOT, child_env
 
 PASSWORD = "a-long-password-1"
@@ -84,6 +85,39 @@ def test_every_kind_of_response_carries_the_security_headers(client, alice, kind
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Referrer-Policy"] == "same-origin"
     assert response["X-Frame-Options"] == "DENY"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("https_redirect", [False, True])
+def test_a_refusal_of_a_host_we_do_not_serve_carries_them(client, settings, https_redirect):
+    # With the HTTPS redirect on, SecurityMiddleware itself refuses the host: building the
+    # redirect needs it.
+    settings.SECURE_SSL_REDIRECT = https_redirect
+    response = client.get("/accounts/login/", headers={"host": "evil.example"})
+
+    assert response.status_code == 400
+    assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert response["Cross-Origin-Opener-Policy"] == "same-origin"
+
+
+@pytest.mark.django_db
+def test_answers_written_outside_django_carry_the_same_headers_as_its_pages(client):
+    page = client.get(reverse("login"), secure=True)
+    names = [*security_headers(https=True)]
+
+    assert security_headers(https=True) == {name: page[name] for name in names}
+    assert names == [
+        "Content-Security-Policy",
+        "X-Frame-Options",
+        "X-Content-Type-Options",
+        "Referrer-Policy",
+        "Cross-Origin-Opener-Policy",
+        "Strict-Transport-Security",
+    ]
+    assert "Strict-Transport-Security" not in security_headers(https=False)
 
 
 @pytest.mark.django_db

@@ -1,0 +1,133 @@
+"""What the served app answers, through a real gunicorn configured as `make serve` runs it
+(config/gunicorn.py): every answer carries the security headers, whichever layer wrote it
+(a view, WhiteNoise's static files, Django's refusals, gunicorn itself)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.live import Answer, exchange, gunicorn, manage, own_database, production_env, query
+
+# What every answer carries; HSTS is for HTTPS answers only (tests/test_security.py).
+HEADERS = {
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+
+def assert_security_headers(answer: Answer) -> None:
+    csp = answer.headers["Content-Security-Policy"] or ""
+    assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp, dict(answer.headers)
+    for name, value in HEADERS.items():
+        assert answer.headers[name] == value, (name, dict(answer.headers))
+
+
+def get(base: str, path: str, **headers: str) -> bytes:
+    lines = [f"GET {path} HTTP/1.1", "Host: 127.0.0.1", "Connection: close"]
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory) -> Iterator[tuple[str, str]]:
+    """The app served from a database of its own; yields its base URL and the database."""
+    tmp_path = tmp_path_factory.mktemp("served")
+    with own_database(tmp_path, "served") as database:
+        env = production_env(database)
+        manage(env, "migrate", "--no-input", "-v0")
+        with gunicorn(env) as base:
+            yield base, database
+
+
+@pytest.fixture(scope="module")
+def base(served) -> str:
+    return served[0]
+
+
+@pytest.mark.parametrize(
+    ("path", "content_type"),
+    [
+        ("/static/css/app.css", "text/css"),
+        ("/static/js/app.js", "text/javascript"),
+        ("/static/admin/img/search.svg", "image/svg+xml"),
+    ],
+)
+def test_static_files_carry_the_security_headers(base, path, content_type):
+    answer = exchange(base, get(base, path))
+
+    assert answer.status == 200
+    assert answer.headers["Content-Type"].startswith(content_type)
+    assert_security_headers(answer)
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [("/accounts/login/", 200), ("/no-such-page/", 404), ("/occupations/", 302)],
+)
+def test_pages_refusals_and_redirects_carry_them(base, path, status):
+    answer = exchange(base, get(base, path))
+
+    assert answer.status == status
+    assert_security_headers(answer)
+
+
+def test_a_request_for_a_host_we_do_not_serve_is_refused_with_them(base):
+    answer = exchange(base, get(base, "/accounts/login/").replace(b"127.0.0.1", b"evil.example"))
+
+    assert answer.status == 400
+    assert_security_headers(answer)
+
+
+def test_a_server_error_in_django_carries_them(served):
+    base, database = served
+    # The about page reads the scale's levels: without their table it fails.
+    query(database, "ALTER TABLE taxonomy_proficiencylevel RENAME TO hidden_level")
+    try:
+        answer = exchange(base, get(base, "/about/"))
+    finally:
+        query(database, "ALTER TABLE hidden_level RENAME TO taxonomy_proficiencylevel")
+
+    assert answer.status == 500
+    assert_security_headers(answer)
+    assert exchange(base, get(base, "/about/")).status == 200
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status"),
+    [
+        pytest.param(b"NOT A REQUEST\r\n\r\n", 400, id="malformed request line"),
+        pytest.param(b"GET /" + b"a" * 5000 + b" HTTP/1.1\r\n\r\n", 414, id="line too long"),
+        pytest.param(
+            b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + b"b" * 9000 + b"\r\n\r\n",
+            431,
+            id="header too large",
+        ),
+        pytest.param(
+            b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: twelve\r\n\r\n",
+            400,
+            id="content length not a number",
+        ),
+    ],
+)
+def test_gunicorns_own_refusals_carry_them(base, request_bytes, status):
+    answer = exchange(base, request_bytes)
+
+    assert answer.status == status
+    assert_security_headers(answer)
+
+
+def test_an_exception_escaping_the_app_is_answered_500_with_them(tmp_path):
+    with own_database(tmp_path, "crash") as database:
+        env = production_env(database)
+        manage(env, "migrate", "--no-input", "-v0")
+        with gunicorn(env, app="tests.crashing_wsgi") as base:
+            answer = exchange(base, get(base, "/crash"))
+            assert exchange(base, get(base, "/accounts/login/")).status == 200
+
+    assert answer.status == 500
+    assert b"Traceback" not in answer.body
+    assert_security_headers(answer)
