@@ -8,9 +8,11 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import resolve_url
+from django.template.defaultfilters import filesizeformat
 from django.utils.csp import build_policy
 from django.utils.http import content_disposition_header, urlencode
 from django.utils.text import get_valid_filename
+from django.utils.translation import gettext as _
 from django_htmx.middleware import HtmxDetails
 
 
@@ -46,6 +48,35 @@ def htmx_signed_out_middleware(
             status=401,
             content_type="text/plain; charset=utf-8",
         )
+
+    return middleware
+
+
+def request_body_middleware(
+    get_response: Callable[[HttpRequest], HttpResponse],
+) -> Callable[[HttpRequest], HttpResponse]:
+    """A request body is refused before anything reads it when it is larger than
+    DATA_UPLOAD_MAX_MEMORY_SIZE, whatever its type (Django's own check leaves file parts
+    out), or when it comes without a Content-Length (HTTP/1.1 chunked), which Django would
+    read as an empty body. Nothing here takes files or streams.
+    """
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        if "HTTP_TRANSFER_ENCODING" in request.META:
+            return refuse(_("Send the request body with a Content-Length."), status=411)
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = -1
+        if length < 0:
+            return refuse(_("The Content-Length is not a number of bytes."), status=400)
+        if length > limit:
+            return refuse(
+                _("The request is too large: at most %(size)s.") % {"size": filesizeformat(limit)},
+                status=413,
+            )
+        return get_response(request)
 
     return middleware
 

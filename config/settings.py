@@ -87,6 +87,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "config.http.request_body_middleware",  # refuses bodies too large before they are read
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -249,3 +250,6 @@ LOGGING = {
 
 # The occupation admin posts five fields per profile line; long profiles exceed the default 1,000.
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
+# Every request body, of any type, files included: larger ones are refused with 413 before
+# they are read (config.http.request_body_middleware). Nothing here uploads files.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # 2.5 MB

@@ -169,10 +169,19 @@ def exchange(base: str, head: bytes, body: bytes = b"") -> Answer:
             while chunk := sock.recv(65536):
                 received += chunk
         sender.join(timeout=30)
-    head_part, _, content = received.partition(b"\r\n\r\n")
-    status_line, _, header_lines = head_part.partition(b"\r\n")
-    headers = http.client.parse_headers(io.BytesIO(header_lines + b"\r\n\r\n"))
-    return Answer(int(status_line.split()[1]), headers, content)
+    response = http.client.HTTPResponse(Received(received))  # type: ignore[arg-type]
+    response.begin()
+    return Answer(response.status, response.headers, response.read())
+
+
+class Received:
+    """What a server sent, as the socket http.client reads an answer from."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def makefile(self, mode: str) -> io.BytesIO:
+        return io.BytesIO(self.data)
 
 
 def signed_in(base: str, username: str, password: str) -> tuple[urllib.request.OpenerDirector, str]:

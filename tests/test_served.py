@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+import http.cookiejar
+import os
+import urllib.request
 from collections.abc import Iterator
 
 import pytest
@@ -30,6 +33,39 @@ def get(base: str, path: str, **headers: str) -> bytes:
     lines = [f"GET {path} HTTP/1.1", "Host: 127.0.0.1", "Connection: close"]
     lines += [f"{name}: {value}" for name, value in headers.items()]
     return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+def post(base: str, path: str, body: bytes, content_type: str, **headers: str) -> Answer:
+    """A POST with this body, from a client holding a CSRF cookie and sending its token."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    opener.open(f"{base}/accounts/login/", timeout=30)
+    token = next(c.value for c in jar if c.name == "csrftoken")
+    headers = {
+        "Content-Type": content_type,
+        "Content-Length": str(len(body)),
+        "Cookie": f"csrftoken={token}",
+        "X-CSRFToken": token,
+        **headers,
+    }
+    lines = [f"POST {path} HTTP/1.1", "Host: 127.0.0.1", "Connection: close"]
+    lines += [f"{name}: {value}" for name, value in headers.items() if value]
+    return exchange(base, ("\r\n".join(lines) + "\r\n\r\n").encode(), body)
+
+
+def multipart(fields: dict[str, str], file: bytes) -> tuple[bytes, str]:
+    boundary = "gapwise-test-boundary"
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        for name, value in fields.items()
+    ]
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.bin"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n".encode()
+        + file
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
 
 
 @pytest.fixture(scope="module")
@@ -131,3 +167,41 @@ def test_an_exception_escaping_the_app_is_answered_500_with_them(tmp_path):
     assert answer.status == 500
     assert b"Traceback" not in answer.body
     assert_security_headers(answer)
+
+
+@pytest.mark.parametrize("megabytes", [10, 100])
+def test_a_multipart_post_of_10_or_100_mb_is_refused_413_before_it_is_read(base, megabytes):
+    body, content_type = multipart(
+        {"username": "nobody", "password": "a-long-password-1"}, os.urandom(megabytes << 20)
+    )
+
+    answer = post(base, "/accounts/login/", body, content_type)
+
+    assert answer.status == 413
+    assert answer.body.decode().startswith("The request is too large: at most 2.5")
+    assert_security_headers(answer)
+
+
+def test_a_chunked_post_is_refused_411(base):
+    chunk = b"username=nobody&password=a-long-password-1"
+    body = b"%x\r\n%s\r\n0\r\n\r\n" % (len(chunk), chunk)
+
+    answer = post(
+        base,
+        "/accounts/login/",
+        body,
+        "application/x-www-form-urlencoded",
+        **{"Transfer-Encoding": "chunked", "Content-Length": ""},
+    )
+
+    assert answer.status == 411
+    assert_security_headers(answer)
+
+
+def test_a_form_of_two_megabytes_is_read_as_ever(base):
+    body = b"username=nobody&password=" + b"x" * (2 << 20)
+
+    answer = post(base, "/accounts/login/", body, "application/x-www-form-urlencoded")
+
+    assert answer.status == 200
+    assert b"Please enter a correct username and password" in answer.body
