@@ -10,9 +10,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import resolve_url
 from django.template.defaultfilters import filesizeformat
 from django.utils.csp import build_policy
-from django.utils.http import content_disposition_header, urlencode
+from django.utils.http import content_disposition_header, parse_header_parameters, urlencode
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_htmx.middleware import HtmxDetails
 
 
@@ -52,6 +53,22 @@ def htmx_signed_out_middleware(
     return middleware
 
 
+NOT_UTF8 = gettext_lazy("Send the request in UTF-8.")
+
+
+def not_utf8(content_type: str) -> bool:
+    """The Content-Type names a charset other than UTF-8, which is refused (415).
+
+    Django decodes forms and the query string with that charset. A form in UTF-16 it
+    refuses with BadRequest, and its 400 page, reading the form again for the CSRF check,
+    raises that again, up to the server (a bare 500); a name such as zlib or rot13 is no
+    text encoding and raises already while Django builds the request. Browsers and htmx
+    send UTF-8 or no charset.
+    """
+    _, params = parse_header_parameters(content_type)
+    return params.get("charset", "utf-8").lower() != "utf-8"
+
+
 def request_body_middleware(
     get_response: Callable[[HttpRequest], HttpResponse],
 ) -> Callable[[HttpRequest], HttpResponse]:
@@ -59,6 +76,10 @@ def request_body_middleware(
     DATA_UPLOAD_MAX_MEMORY_SIZE, whatever its type (Django's own check leaves file parts
     out), or when it comes without a Content-Length (HTTP/1.1 chunked), which Django would
     read as an empty body. Nothing here takes files or streams.
+
+    A request naming a charset other than UTF-8 is refused too (not_utf8()). When served,
+    config/wsgi.py has refused it already; this covers the other ways into Django (the
+    test client, ASGI).
     """
     limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
 
@@ -76,6 +97,8 @@ def request_body_middleware(
                 _("The request is too large: at most %(size)s.") % {"size": filesizeformat(limit)},
                 status=413,
             )
+        if not_utf8(request.META.get("CONTENT_TYPE", "")):
+            return refuse(NOT_UTF8, status=415)
         return get_response(request)
 
     return middleware

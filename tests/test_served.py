@@ -205,3 +205,28 @@ def test_a_form_of_two_megabytes_is_read_as_ever(base):
 
     assert answer.status == 200
     assert b"Please enter a correct username and password" in answer.body
+
+
+def test_a_form_in_utf_16_is_refused_415_not_a_bare_server_error(base):
+    # Signed out, with nothing but a CSRF cookie: Django refused the form, its 400 page
+    # read the form again for the CSRF check and failed the same way, up to gunicorn.
+    body = "username=nobody&password=a-long-password-1".encode("utf-16")
+
+    answer = post(
+        base, "/accounts/login/", body, "application/x-www-form-urlencoded; charset=utf-16"
+    )
+
+    assert answer.status == 415
+    assert answer.body == b"Send the request in UTF-8."
+    assert_security_headers(answer)
+
+
+@pytest.mark.parametrize("charset", ["zlib", "rot13", "undefined"])
+def test_a_charset_that_is_no_text_encoding_is_refused_415_not_a_server_error(base, charset):
+    # Django decoded the query string with it while building the request, and failed.
+    answer = exchange(
+        base, get(base, "/about/?a=%C3%A9", **{"Content-Type": f"text/plain; charset={charset}"})
+    )
+
+    assert answer.status == 415
+    assert_security_headers(answer)
