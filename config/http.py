@@ -104,6 +104,22 @@ def request_body_middleware(
     return middleware
 
 
+def private_cache_middleware(
+    get_response: Callable[[HttpRequest], HttpResponse],
+) -> Callable[[HttpRequest], HttpResponse]:
+    """Whatever a signed-in person is sent may hold their data or their team's, so no cache
+    keeps it, shared or the browser's on disk: `Cache-Control: private, no-store`, unless
+    the view chose its own (admin pages and downloads choose as strict)."""
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        response = get_response(request)
+        if "Cache-Control" not in response and request.user.is_authenticated:
+            response["Cache-Control"] = "private, no-store"
+        return response
+
+    return middleware
+
+
 class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
 
