@@ -147,6 +147,23 @@ def test_pages_hold_no_inline_script_or_style(alice_client, url):
     assert not re.search(r"\son[a-z]+=", html)  # no inline event handlers
 
 
+@pytest.mark.django_db
+def test_admin_history_pages_hold_no_inline_style(admin_client, technician_occupation):
+    for title in ("ICT support technician", "ICT help desk technician"):
+        technician_occupation.title = title
+        technician_occupation.save()
+    history = reverse("admin:taxonomy_occupation_history", args=[technician_occupation.pk])
+    record = technician_occupation.history.earliest()
+    version = f"{history}{record.history_id}/"
+
+    for url in (history, version):
+        html = admin_client.get(url).content.decode()
+        assert "ICT support technician" in html
+        assert not re.search(r"\sstyle=", html), url
+        assert not re.search(r"\son[a-z]+=", html), url
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), url
+
+
 def test_passwords_are_hashed_with_argon2id_at_owasps_settings_and_need_twelve_characters():
     assert make_password("correct horse battery").startswith(
         "argon2$argon2id$v=19$m=19456,t=2,p=1$"
