@@ -64,7 +64,8 @@ def own_database(tmp_path: Path, name: str) -> Iterator[str]:
 
 def query(database: str, sql: str) -> list[tuple]:
     """Rows read straight from a test's own database: quick enough to poll every few
-    milliseconds, where `manage.py shell` takes a second to start."""
+    milliseconds, where `manage.py shell` takes a second to start. A statement that reads
+    nothing (ALTER TABLE) gives no rows."""
     config = dj_database_url.parse(database)
     if config["ENGINE"] == "django.db.backends.sqlite3":
         with closing(sqlite3.connect(config["NAME"], timeout=20)) as db:
@@ -77,7 +78,8 @@ def query(database: str, sql: str) -> list[tuple]:
         dbname=config["NAME"],
         autocommit=True,
     ) as db:
-        return db.execute(sql).fetchall()
+        cursor = db.execute(sql)
+        return cursor.fetchall() if cursor.description else []
 
 
 def child_env(**env: str) -> dict[str, str]:
