@@ -98,7 +98,7 @@ def request_body_middleware(
                 status=413,
             )
         if not_utf8(request.META.get("CONTENT_TYPE", "")):
-            return refuse(NOT_UTF8, status=415)
+            return refuse(str(NOT_UTF8), status=415)
         return get_response(request)
 
     return middleware

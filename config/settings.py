@@ -82,12 +82,13 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # The middlewares that only add headers come first (outermost), so that every response
     # passes back through them, also those answered early further in: WhiteNoise's static
-    # files, CommonMiddleware's 400 for a host we do not serve. WhiteNoise still comes
-    # before anything that reads the request, as its docs ask.
+    # files, CommonMiddleware's 400 for a host we do not serve, a refused body. This departs
+    # from "WhiteNoise right after SecurityMiddleware"; WhiteNoise still comes before
+    # everything that reads the request (the body check reads its headers only).
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "config.http.request_body_middleware",  # refuses bodies too large before they are read
+    "config.http.request_body_middleware",  # refuses a body too large before it is read
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

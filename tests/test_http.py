@@ -118,6 +118,14 @@ def test_a_body_of_two_and_a_half_megabytes_is_read(alice_client):
     assert response.status_code == 200  # a wrong password, read and refused
 
 
+def test_a_length_that_is_no_number_is_refused_400(alice_client):
+    response = alice_client.generic(
+        "POST", reverse("login"), **{"CONTENT_LENGTH": "twelve", "wsgi.input": Unreadable()}
+    )
+
+    assert response.status_code == 400
+
+
 def test_a_body_without_a_length_is_refused_411_not_read_as_empty(alice_client, draft):
     # Django reads a body without a Content-Length (HTTP/1.1 chunked) as empty: a submit
     # sent that way would be taken as a submit without data.

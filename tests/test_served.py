@@ -156,13 +156,10 @@ def test_gunicorns_own_refusals_carry_them(base, request_bytes, status):
     assert_security_headers(answer)
 
 
-def test_an_exception_escaping_the_app_is_answered_500_with_them(tmp_path):
-    with own_database(tmp_path, "crash") as database:
-        env = production_env(database)
-        manage(env, "migrate", "--no-input", "-v0")
-        with gunicorn(env, app="tests.crashing_wsgi") as base:
-            answer = exchange(base, get(base, "/crash"))
-            assert exchange(base, get(base, "/accounts/login/")).status == 200
+def test_an_exception_escaping_the_app_is_answered_500_with_them(served):
+    with gunicorn(production_env(served[1]), app="tests.crashing_wsgi") as base:
+        answer = exchange(base, get(base, "/crash"))
+        assert exchange(base, get(base, "/accounts/login/")).status == 200
 
     assert answer.status == 500
     assert b"Traceback" not in answer.body
