@@ -13,7 +13,6 @@ from django.utils.csp import build_policy
 from django.utils.http import content_disposition_header, parse_header_parameters, urlencode
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django_htmx.middleware import HtmxDetails
 
 
@@ -53,20 +52,23 @@ def htmx_signed_out_middleware(
     return middleware
 
 
-NOT_UTF8 = gettext_lazy("Send the request in UTF-8.")
+def unsupported_content_type(content_type: str) -> str | None:
+    """Why a request with this Content-Type is refused (415), or None if it is not.
 
-
-def not_utf8(content_type: str) -> bool:
-    """The Content-Type names a charset other than UTF-8, which is refused (415).
-
-    Django decodes forms and the query string with that charset. A form in UTF-16 it
-    refuses with BadRequest, and its 400 page, reading the form again for the CSRF check,
-    raises that again, up to the server (a bare 500); a name such as zlib or rot13 is no
-    text encoding and raises already while Django builds the request. Browsers and htmx
-    send UTF-8 or no charset.
+    A charset other than UTF-8: Django decodes forms and the query string with it. A form
+    in UTF-16 it refuses with BadRequest, and its 400 page, reading the form again for the
+    CSRF check, raised that again, up to the server (a bare 500); a name such as zlib or
+    rot13 is no text encoding and raised while Django built the request. So did a
+    parameter in an encoding Django cannot read (RFC 2231: `a*=nonsense''x`). Browsers and
+    htmx send UTF-8 or no charset.
     """
-    _, params = parse_header_parameters(content_type)
-    return params.get("charset", "utf-8").lower() != "utf-8"
+    try:
+        params = parse_header_parameters(content_type)[1]
+    except ValueError:  # UnicodeError too
+        return _("The Content-Type cannot be read.")
+    if params.get("charset", "utf-8").lower() != "utf-8":
+        return _("Send the request in UTF-8.")
+    return None
 
 
 def request_body_middleware(
@@ -77,9 +79,9 @@ def request_body_middleware(
     out), or when it comes without a Content-Length (HTTP/1.1 chunked), which Django would
     read as an empty body. Nothing here takes files or streams.
 
-    A request naming a charset other than UTF-8 is refused too (not_utf8()). When served,
-    config/wsgi.py has refused it already; this covers the other ways into Django (the
-    test client, ASGI).
+    A request naming a charset other than UTF-8 is refused too (unsupported_content_type()).
+    When served, config/wsgi.py has refused it already; this covers the other ways into
+    Django (the test client, ASGI).
     """
     limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
 
@@ -97,8 +99,8 @@ def request_body_middleware(
                 _("The request is too large: at most %(size)s.") % {"size": filesizeformat(limit)},
                 status=413,
             )
-        if not_utf8(request.META.get("CONTENT_TYPE", "")):
-            return refuse(str(NOT_UTF8), status=415)
+        if unsupported := unsupported_content_type(request.META.get("CONTENT_TYPE", "")):
+            return refuse(unsupported, status=415)
         return get_response(request)
 
     return middleware

@@ -8,25 +8,25 @@ from collections.abc import Callable, Iterable
 from django.conf import settings
 from django.core.wsgi import get_wsgi_application
 
-from config.http import NOT_UTF8, not_utf8, security_headers
+from config.http import security_headers, unsupported_content_type
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django_application = get_wsgi_application()
 
 
 def application(environ: dict, start_response: Callable) -> Iterable[bytes]:
-    """Django, behind one check that cannot wait for a middleware: a request naming a
-    charset other than UTF-8 is refused here, because Django decodes the query string
-    with that charset while it builds the request, and a name that is no text encoding
-    (zlib, rot13) raises there, outside Django's error handling."""
-    if not_utf8(environ.get("CONTENT_TYPE", "")):
-        return refuse_charset(start_response)
+    """Django, behind one check that cannot wait for a middleware: Django reads the
+    Content-Type while it builds the request, before any middleware runs, and some raise
+    there, outside its error handling (config.http.unsupported_content_type says which).
+    They are refused here, as config.http.request_body_middleware refuses them."""
+    if unsupported := unsupported_content_type(environ.get("CONTENT_TYPE", "")):
+        return refuse(unsupported, start_response)
     return django_application(environ, start_response)
 
 
-def refuse_charset(start_response: Callable) -> Iterable[bytes]:
-    """config.http.request_body_middleware's answer, with the headers Django would add."""
-    body = str(NOT_UTF8).encode()
+def refuse(message: str, start_response: Callable) -> Iterable[bytes]:
+    """config.http.refuse(message, status=415) with the headers Django would add."""
+    body = message.encode()
     headers = {
         "Content-Type": "text/plain; charset=utf-8",
         "Content-Length": str(len(body)),

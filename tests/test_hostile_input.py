@@ -18,11 +18,13 @@ from django.core.management import CommandError, call_command
 from django.http import QueryDict
 from django.test import Client
 from django.urls import reverse
+from django.utils.http import parse_header_parameters
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from assessments.forms import DONT_KNOW, read_answers
 from config import wsgi
+from config.http import unsupported_content_type
 from taxonomy import esco
 from taxonomy.tabular import DataError, Source, read_table
 from teams.forms import read_validations
@@ -249,6 +251,17 @@ def test_a_charset_other_than_utf_8_is_refused_415(charset):
     )
     assert response.status_code == 415
     assert response.content == b"Send the request in UTF-8."
+
+
+@given(
+    st.one_of(st.text(max_size=80), st.builds("text/plain; a*={}''{}".format, st.text(), st.text()))
+)
+@example("text/plain; a*=undefined''%ff")
+@example("text/plain; charset*=utf-16''utf-8")
+def test_a_content_type_is_refused_or_read_by_django_as_utf_8(content_type):
+    if unsupported_content_type(content_type) is None:
+        _, params = parse_header_parameters(content_type)
+        assert params.get("charset", "utf-8").lower() == "utf-8"
 
 
 @pytest.mark.parametrize("charset", ["utf-16", "zlib", "rot13", "undefined"])

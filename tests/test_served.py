@@ -227,3 +227,16 @@ def test_a_charset_that_is_no_text_encoding_is_refused_415_not_a_server_error(ba
 
     assert answer.status == 415
     assert_security_headers(answer)
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["text/plain; a*=undefined''%ff", "multipart/form-data; boundary*=nonsense''x"],
+)
+def test_a_content_type_django_cannot_parse_is_refused_415_not_a_server_error(base, content_type):
+    # An RFC 2231 parameter in an unknown encoding: Django raised while building the request.
+    answer = exchange(base, get(base, "/healthz", **{"Content-Type": content_type}))
+
+    assert answer.status == 415
+    assert answer.body == b"The Content-Type cannot be read."
+    assert_security_headers(answer)
