@@ -229,6 +229,14 @@ def test_a_charset_that_is_no_text_encoding_is_refused_415_not_a_server_error(ba
     assert_security_headers(answer)
 
 
+@pytest.mark.parametrize("content_type", ["multipart/form-data; boundary=", "multipart/form-data"])
+def test_a_multipart_post_with_a_broken_boundary_is_refused_400(base, content_type):
+    answer = post(base, "/accounts/login/", b"--b\r\n\r\nx\r\n--b--\r\n", content_type)
+
+    assert answer.status == 400
+    assert_security_headers(answer)
+
+
 @pytest.mark.parametrize(
     "content_type",
     ["text/plain; a*=undefined''%ff", "multipart/form-data; boundary*=nonsense''x"],
