@@ -26,8 +26,9 @@ run: $(VENV)/.installed
 	$(BIN)/python manage.py load_default_data --demo
 	$(WITH_WORKER) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-# Production settings on loopback: gunicorn workers, WhiteNoise's compressed manifest
-# storage, no DEBUG. Plain HTTP here (HTTPS=0); behind a TLS proxy, leave HTTPS unset.
+# Production settings on loopback: gunicorn workers (config/gunicorn.py), WhiteNoise's
+# compressed manifest storage, no DEBUG. Plain HTTP here (HTTPS=0); behind a TLS proxy,
+# leave HTTPS unset.
 SERVE_ENV = DEBUG=0 HTTPS=0 ALLOWED_HOSTS=$(HOST),localhost SECRET_KEY="$$(cat var/secret_key)"
 WORKERS ?= 4
 
@@ -39,8 +40,9 @@ serve: $(VENV)/.installed var/secret_key
 	$(SERVE_ENV) $(BIN)/python manage.py migrate --no-input
 	$(SERVE_ENV) $(BIN)/python manage.py collectstatic --no-input --verbosity 0
 	$(SERVE_ENV) $(BIN)/python manage.py load_default_data
-	$(SERVE_ENV) $(WITH_WORKER) $(SERVE_ENV) $(BIN)/gunicorn config.wsgi --workers $(WORKERS) \
-		--bind $(HOST):$(PORT) --access-logfile - --max-requests 2000 --max-requests-jitter 200
+	$(SERVE_ENV) $(WITH_WORKER) $(SERVE_ENV) $(BIN)/gunicorn -c python:config.gunicorn \
+		--workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - \
+		--max-requests 2000 --max-requests-jitter 200
 
 # One more task worker, e.g. on another machine against the same PostgreSQL.
 worker: $(VENV)/.installed

@@ -80,16 +80,23 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # The middlewares that only add headers come first (outermost), so that every response
+    # passes back through them, also those answered early further in: WhiteNoise's static
+    # files, CommonMiddleware's 400 for a host we do not serve, a refused body. This departs
+    # from "WhiteNoise right after SecurityMiddleware"; WhiteNoise still comes before
+    # everything that reads the request (the body check reads its headers only).
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "config.http.request_body_middleware",  # refuses a body too large before it is read
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "config.http.private_cache_middleware",  # nothing sent to a signed-in person is cached
     "simple_history.middleware.HistoryRequestMiddleware",  # who made each change
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "config.http.htmx_signed_out_middleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
@@ -272,3 +279,6 @@ LOGGING = {
 
 # The occupation admin posts five fields per profile line; long profiles exceed the default 1,000.
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
+# Every request body, of any type, files included: larger ones are refused with 413 before
+# they are read (config.http.request_body_middleware). Nothing here uploads files.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # 2.5 MB

@@ -7,6 +7,8 @@ from django.urls import include, path
 from config import views
 from config.accounts import ThrottledPasswordChangeView
 
+handler400 = "config.views.bad_request"
+
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),

@@ -1,11 +1,15 @@
-"""Health endpoints for load balancers and orchestrators: no sign-in, no session."""
+"""Health endpoints for load balancers and orchestrators (no sign-in, no session), and the
+400 page."""
 
 from __future__ import annotations
 
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+from config.http import security_headers
 
 
 @never_cache
@@ -25,3 +29,13 @@ def readyz(request: HttpRequest) -> HttpResponse:
     except DatabaseError:
         return HttpResponse("database unavailable", status=503, content_type="text/plain")
     return HttpResponse("ok", content_type="text/plain")
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Django's 400 page with every security header. SecurityMiddleware refuses a host we
+    do not serve itself when it would redirect to HTTPS (the redirect needs the host), and
+    such a refusal does not pass back through it."""
+    response = defaults.bad_request(request, exception)
+    for name, value in security_headers(https=request.is_secure()).items():
+        response.headers.setdefault(name, value)
+    return response

@@ -5,18 +5,22 @@ PostgreSQL database when DATABASE_URL points at PostgreSQL, as in CI).
 
 from __future__ import annotations
 
+import http.client
 import http.cookiejar
+import io
 import os
 import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 
 import dj_database_url
@@ -60,7 +64,8 @@ def own_database(tmp_path: Path, name: str) -> Iterator[str]:
 
 def query(database: str, sql: str) -> list[tuple]:
     """Rows read straight from a test's own database: quick enough to poll every few
-    milliseconds, where `manage.py shell` takes a second to start."""
+    milliseconds, where `manage.py shell` takes a second to start. A statement that reads
+    nothing (ALTER TABLE) gives no rows."""
     config = dj_database_url.parse(database)
     if config["ENGINE"] == "django.db.backends.sqlite3":
         with closing(sqlite3.connect(config["NAME"], timeout=20)) as db:
@@ -73,7 +78,8 @@ def query(database: str, sql: str) -> list[tuple]:
         dbname=config["NAME"],
         autocommit=True,
     ) as db:
-        return db.execute(sql).fetchall()
+        cursor = db.execute(sql)
+        return cursor.fetchall() if cursor.description else []
 
 
 def child_env(**env: str) -> dict[str, str]:
@@ -103,13 +109,14 @@ def manage(env: dict[str, str], *args: str) -> str:
 
 
 @contextmanager
-def gunicorn(env: dict[str, str]) -> Iterator[str]:
-    """gunicorn with four workers on a free loopback port; yields its base URL."""
+def gunicorn(env: dict[str, str], app: str = "config.wsgi") -> Iterator[str]:
+    """gunicorn with four workers on a free loopback port, configured as `make serve` runs
+    it (config/gunicorn.py); yields its base URL."""
     manage(env, "collectstatic", "--no-input", "-v0")  # the manifest DEBUG=0 pages need
     port = free_port()
     command = Path(sys.executable).with_name("gunicorn")
     process = subprocess.Popen(
-        [command, "config.wsgi", "--workers", "4", "--bind", f"127.0.0.1:{port}"],
+        [command, "-c", "python:config.gunicorn", app, "--workers", "4", "-b", f"127.0.0.1:{port}"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -134,6 +141,49 @@ def gunicorn(env: dict[str, str]) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: http.client.HTTPMessage
+    body: bytes
+
+
+def exchange(base: str, head: bytes, body: bytes = b"") -> Answer:
+    """Send bytes as they are, head then body, and read the answer: for requests no HTTP
+    client would send (a malformed request line, a body of 10 MB the server refuses before
+    reading). The body goes out from a thread of its own, so an answer sent before the body
+    is read is read all the same.
+    """
+    host, port = urllib.parse.urlsplit(base).netloc.split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        sock.sendall(head)
+
+        def send_body() -> None:
+            with suppress(OSError):  # the server may close once it has answered
+                sock.sendall(body)
+
+        sender = threading.Thread(target=send_body, daemon=True)
+        sender.start()
+        received = b""
+        with suppress(ConnectionResetError):
+            while chunk := sock.recv(65536):
+                received += chunk
+        sender.join(timeout=30)
+    response = http.client.HTTPResponse(Received(received))  # type: ignore[arg-type]
+    response.begin()
+    return Answer(response.status, response.headers, response.read())
+
+
+class Received:
+    """What a server sent, as the socket http.client reads an answer from."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def makefile(self, mode: str) -> io.BytesIO:
+        return io.BytesIO(self.data)
 
 
 def signed_in(base: str, username: str, password: str) -> tuple[urllib.request.OpenerDirector, str]:

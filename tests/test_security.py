@@ -17,6 +17,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from config.http import security_headers
 from tests.live import ROOT, child_env
 
 PASSWORD = "a-long-password-1"
@@ -87,6 +88,39 @@ def test_every_kind_of_response_carries_the_security_headers(client, alice, kind
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("https_redirect", [False, True])
+def test_a_refusal_of_a_host_we_do_not_serve_carries_them(client, settings, https_redirect):
+    # With the HTTPS redirect on, SecurityMiddleware itself refuses the host: building the
+    # redirect needs it.
+    settings.SECURE_SSL_REDIRECT = https_redirect
+    response = client.get("/accounts/login/", headers={"host": "evil.example"})
+
+    assert response.status_code == 400
+    assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert response["Cross-Origin-Opener-Policy"] == "same-origin"
+
+
+@pytest.mark.django_db
+def test_answers_written_outside_django_carry_the_same_headers_as_its_pages(client):
+    page = client.get(reverse("login"), secure=True)
+    names = [*security_headers(https=True)]
+
+    assert security_headers(https=True) == {name: page[name] for name in names}
+    assert names == [
+        "Content-Security-Policy",
+        "X-Frame-Options",
+        "X-Content-Type-Options",
+        "Referrer-Policy",
+        "Cross-Origin-Opener-Policy",
+        "Strict-Transport-Security",
+    ]
+    assert "Strict-Transport-Security" not in security_headers(https=False)
+
+
+@pytest.mark.django_db
 def test_htmx_fragments_carry_them_too(alice_client):
     response = alice_client.get(
         reverse("taxonomy:occupation-list"), {"q": "tech"}, headers={"HX-Request": "true"}
@@ -111,6 +145,23 @@ def test_pages_hold_no_inline_script_or_style(alice_client, url):
     assert "<style" not in html
     assert not re.search(r"\sstyle=", html)
     assert not re.search(r"\son[a-z]+=", html)  # no inline event handlers
+
+
+@pytest.mark.django_db
+def test_admin_history_pages_hold_no_inline_style(admin_client, technician_occupation):
+    for title in ("ICT support technician", "ICT help desk technician"):
+        technician_occupation.title = title
+        technician_occupation.save()
+    history = reverse("admin:taxonomy_occupation_history", args=[technician_occupation.pk])
+    record = technician_occupation.history.earliest()
+    version = f"{history}{record.history_id}/"
+
+    for url in (history, version):
+        html = admin_client.get(url).content.decode()
+        assert "ICT support technician" in html
+        assert not re.search(r"\sstyle=", html), url
+        assert not re.search(r"\son[a-z]+=", html), url
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), url
 
 
 def test_passwords_are_hashed_with_argon2id_at_owasps_settings_and_need_twelve_characters():

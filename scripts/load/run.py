@@ -118,7 +118,12 @@ def main() -> int:
     port = free_port()
     host = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
-        [BIN / "gunicorn", "config.wsgi", "--workers", str(args.workers), "--bind", host[7:]],
+        [
+            BIN / "gunicorn",
+            *("-c", "python:config.gunicorn"),
+            *("--workers", str(args.workers)),
+            *("--bind", host[7:]),
+        ],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,

@@ -185,6 +185,41 @@ def test_each_role_gets_the_expected_answer(world, name):
     assert dict(zip(ROLES, got, strict=True)) == dict(zip(ROLES, expected, strict=True))
 
 
+@pytest.mark.parametrize("htmx", [False, True], ids=["page", "htmx"])
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_nothing_a_signed_in_person_is_sent_may_be_kept_by_a_cache(world, name, htmx):
+    url = MATRIX[name][0](world)
+    headers = {"HX-Request": "true"} if htmx else {}
+    for role in ROLES[1:]:
+        client = Client()
+        client.force_login(world["users"][role])
+        response = client.get(url, headers=headers)
+
+        directives = {d.strip() for d in response.get("Cache-Control", "").split(",")}
+        assert {"private", "no-store"} <= directives, (role, response.status_code)
+
+
+def test_so_is_what_a_post_answers_and_the_admin(world, technician_occupation):
+    client = Client()
+    client.force_login(world["users"]["owner"])
+    competence = technician_occupation.requirements.values_list("competence_id", flat=True)[0]
+    autosave = client.post(
+        reverse("assessments:assessment-rate", args=[world["draft"].pk]),
+        {f"c-{competence}": "2"},
+        headers={"HX-Request": "true"},
+    )
+    client.force_login(world["users"]["taxonomy_admin"])
+    admin = client.get(reverse("admin:taxonomy_occupation_changelist"))
+
+    for response in (autosave, admin):
+        assert response.status_code == 200
+        assert {"private", "no-store"} <= {d.strip() for d in response["Cache-Control"].split(",")}
+
+
+def test_pages_for_no_one_in_particular_may_be_cached(client):
+    assert "Cache-Control" not in client.get(reverse("taxonomy:about"))
+
+
 @pytest.mark.parametrize(
     ("name", "data"),
     [

@@ -10,6 +10,7 @@ from django.contrib.auth.models import User
 from playwright.sync_api import Page, expect
 
 from assessments.models import Assessment
+from taxonomy.models import Occupation
 from teams.models import Team
 from tests.browser.conftest import sign_in
 
@@ -64,3 +65,33 @@ def test_the_managers_and_admins_pages_run_under_the_policy(
         page.goto(url)
         expect(page.locator("#content")).to_be_visible()
     assert violations + more == []
+
+
+def test_the_admins_history_pages_run_under_the_policy_and_lay_out(
+    new_page: Callable[..., Page], demo_technician: User
+):
+    occupation = Occupation.objects.get(code="3512.4")
+    page, violations = signed_in(new_page, "admin")
+    for title in ("ICT support technician", "ICT help desk technician"):  # two edits: a change
+        page.goto(f"/admin/taxonomy/occupation/{occupation.pk}/change/")
+        page.get_by_label("Title").fill(title)
+        page.get_by_role("button", name="Save", exact=True).click()
+        expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
+
+    page.goto(f"/admin/taxonomy/occupation/{occupation.pk}/history/")
+    table = page.locator("#change-history")
+    expect(table).to_contain_text("Title: ICT support technician")
+    # Every column side by side in one table as wide as the module around it, and the
+    # entries count under it without the rule paginators otherwise have above them.
+    headers = table.locator("thead th")
+    tops = {round(headers.nth(i).bounding_box()["y"]) for i in range(headers.count())}
+    assert len(tops) == 1 and headers.count() == 6
+    module = page.locator("#content-main .module").bounding_box()
+    assert table.bounding_box()["width"] >= module["width"] - 2
+    paginator = page.locator("p.paginator")
+    expect(paginator).to_contain_text("2 entries")
+    assert paginator.evaluate("p => getComputedStyle(p).borderTopStyle") == "none"
+
+    table.get_by_role("link", name="ICT support technician").click()  # the older version
+    expect(page.get_by_role("button", name="Revert").first).to_be_visible()
+    assert violations == []
