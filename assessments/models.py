@@ -329,10 +329,6 @@ class Rating(models.Model):
         """The level the person gave; None when unrated or "Don't know"."""
         return self.level if self.answered else None
 
-    @property
-    def state(self) -> RatingState:
-        return rating_state(self.answered, self.level)
-
     def is_stale(self, now: datetime) -> bool:
         return self.rated_at is not None and self.rated_at < stale_before(now)
 

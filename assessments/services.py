@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -73,7 +74,8 @@ def ratings_carry_over(
     Two INSERT ... SELECT statements, whatever the size of the profile: starting a round
     is something a whole team does at once.
     """
-    now = timezone.now()
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    reviewed_at = connection.ops.adapt_datetimefield_value(source.reviewed_at)
     quote = connection.ops.quote_name
     ratings, history = Rating._meta.db_table, Rating.history.model._meta.db_table
     requirements = Requirement._meta.db_table
@@ -100,7 +102,7 @@ def ratings_carry_over(
     with connection.cursor() as cursor:
         cursor.execute(
             carry,
-            [draft.pk, now, False, True, source.reviewed_at, source.pk, draft.occupation_id],
+            [draft.pk, now, False, True, reviewed_at, source.pk, draft.occupation_id],
         )
         count = cursor.rowcount
         cursor.execute(record, [now, by.pk if by else None, draft.pk])
@@ -113,36 +115,37 @@ def ratings_carry_over(
 # compared within one client: clocks and counters of different devices mean nothing to
 # each other, so their saves apply in the order they arrive.
 #
-# Choosing a level sets it anew: the rating is no longer merely carried over, and its
-# rated_at is now. A save of only the confidence or the evidence leaves both as they were.
-_ORDERED = "(excluded.client = '' OR {t}.client <> excluded.client OR {t}.seq <= excluded.seq)"
-_UPSERT = (
-    """
-INSERT INTO {t} (assessment_id, competence_id, answered, level, confidence, evidence, client,
+# A level chosen anew (another level, or the first answer) sets the rating: it is no longer
+# merely carried over, and its rated_at is now. A save that repeats the level it had (the
+# plain form posts every radio; an autosave of the evidence posts the level beside it)
+# leaves both as they were: only a confirm says "still accurate".
+_ORDERED = "(%s = '' OR {t}.client <> %s OR {t}.seq <= %s)"
+_CHANGED = (
+    "excluded.answered AND (NOT {t}.answered OR COALESCE({t}.level, -1) <> "
+    "COALESCE(excluded.level, -1))"
+)
+_UPSERT = f"""
+INSERT INTO {{t}} (assessment_id, competence_id, answered, level, confidence, evidence, client,
                  seq, updated_at, rated_at, relation, carried, accepted, review_comment)
 VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, '', false, false, '')
 ON CONFLICT (assessment_id, competence_id) DO UPDATE SET
-    answered = (excluded.answered OR {t}.answered),
-    level = CASE WHEN excluded.answered THEN excluded.level ELSE {t}.level END,
+    answered = (excluded.answered OR {{t}}.answered),
+    level = CASE WHEN excluded.answered THEN excluded.level ELSE {{t}}.level END,
     confidence = excluded.confidence,
     evidence = excluded.evidence,
     client = excluded.client,
     seq = excluded.seq,
     updated_at = excluded.updated_at,
-    rated_at = CASE WHEN excluded.answered THEN excluded.rated_at ELSE {t}.rated_at END,
-    carried = CASE WHEN excluded.answered THEN false ELSE {t}.carried END
-WHERE """
-    + _ORDERED
-    + """
+    rated_at = CASE WHEN {_CHANGED} THEN excluded.rated_at ELSE {{t}}.rated_at END,
+    carried = CASE WHEN {_CHANGED} THEN false ELSE {{t}}.carried END
+WHERE {_ORDERED}
 RETURNING competence_id
 """
-)
 # A confirm says "still accurate": the level stays, the rating counts as set now. It takes
 # its place in the same order as any other save of the rating.
-_CONFIRM = """
-UPDATE {t} SET carried = false, rated_at = %s, updated_at = %s, client = %s, seq = %s
-WHERE assessment_id = %s AND competence_id = %s AND answered
-  AND (%s = '' OR client <> %s OR seq <= %s)
+_CONFIRM = f"""
+UPDATE {{t}} SET carried = false, rated_at = %s, updated_at = %s, client = %s, seq = %s
+WHERE assessment_id = %s AND competence_id IN ({{ids}}) AND answered AND {_ORDERED}
 RETURNING competence_id
 """
 
@@ -152,29 +155,16 @@ def ratings_save(
 ) -> set[int]:
     """Upsert the answers into a draft; refuses a submitted assessment. Returns the
     competences whose answer was stored: an answer overtaken by a later save of the same
-    client is not.
-
-    The assessment row is locked first, so a save cannot land after a concurrent submit.
-    Each save adds the ratings as they now stand to their history, made `by` the user.
-    """
-    now = timezone.now()
-    stored = set()
-    with transaction.atomic():
-        locked = Assessment.objects.select_for_update().only("status").get(pk=assessment.pk)
-        if not locked.is_draft:
-            raise AssessmentError("This assessment is submitted and can no longer change.")
-        sql = _UPSERT.format(t=Rating._meta.db_table)
-        with connection.cursor() as cursor:
-            for a in answers:
-                values = (assessment.pk, a.competence_id, a.answered, a.level, a.confidence)
-                rated_at = now if a.answered else None
-                cursor.execute(sql, (*values, a.evidence, a.client, a.seq, now, rated_at))
-                stored.update(row[0] for row in cursor.fetchall())
-        if stored:
-            saved = Rating.objects.filter(assessment=assessment, competence_id__in=stored)
-            Rating.history.bulk_history_create(saved, update=True, default_user=by)
-            Assessment.objects.filter(pk=assessment.pk).update(updated_at=now)
-    return stored
+    client is not. See _draft_write for the lock and the history."""
+    sql = _UPSERT.format(t=Rating._meta.db_table)
+    with _draft_write(assessment, by) as (now, cursor, written):
+        for a in answers:
+            values = (assessment.pk, a.competence_id, a.answered, a.level, a.confidence)
+            rated_at = now if a.answered else None
+            order = (a.client, a.client, a.seq)
+            cursor.execute(sql, (*values, a.evidence, a.client, a.seq, now, rated_at, *order))
+            written.update(row[0] for row in cursor.fetchall())
+    return written
 
 
 def ratings_confirm(
@@ -188,28 +178,46 @@ def ratings_confirm(
     """Confirm answered ratings of a draft as still accurate; refuses a submitted one.
     Returns the competences confirmed: an unanswered one, or one a later save of the same
     client overtook, is not. Each confirm adds the rating to its history, as a save does."""
-    now = timezone.now()
-    confirmed = set()
+    ids = list(competence_ids)
+    sql = _CONFIRM.format(t=Rating._meta.db_table, ids=", ".join(["%s"] * len(ids)))
+    with _draft_write(assessment, by) as (now, cursor, written):
+        if ids:
+            cursor.execute(sql, (now, now, client, seq, assessment.pk, *ids, client, client, seq))
+            written.update(row[0] for row in cursor.fetchall())
+    return written
+
+
+@contextmanager
+def _draft_write(assessment: Assessment, by: AbstractBaseUser | None):
+    """A write to the ratings of a draft, in one transaction: the assessment row locked
+    first (a save cannot land after a concurrent submit), then the caller's statements,
+    which add the competences they wrote to `written`; each of those gets a history entry,
+    made `by` the user. Yields the moment (as the database stores a datetime), a cursor and
+    `written`."""
+    moment = timezone.now()
+    written: set[int] = set()
     with transaction.atomic():
         locked = Assessment.objects.select_for_update().only("status").get(pk=assessment.pk)
         if not locked.is_draft:
             raise AssessmentError("This assessment is submitted and can no longer change.")
-        sql = _CONFIRM.format(t=Rating._meta.db_table)
         with connection.cursor() as cursor:
-            for competence_id in competence_ids:
-                where = (assessment.pk, competence_id, client, client, seq)
-                cursor.execute(sql, (now, now, client, seq, *where))
-                confirmed.update(row[0] for row in cursor.fetchall())
-        if confirmed:
-            saved = Rating.objects.filter(assessment=assessment, competence_id__in=confirmed)
-            Rating.history.bulk_history_create(saved, update=True, default_user=by)
-            Assessment.objects.filter(pk=assessment.pk).update(updated_at=now)
-    return confirmed
+            yield connection.ops.adapt_datetimefield_value(moment), cursor, written
+        if written:
+            saved = Rating.objects.filter(assessment=assessment, competence_id__in=written)
+            Rating.history.bulk_history_create(saved.order_by(), update=True, default_user=by)
+            Assessment.objects.filter(pk=assessment.pk).update(updated_at=moment)
 
 
 @transaction.atomic
-def assessment_submit(*, assessment: Assessment, user: AbstractBaseUser) -> Assessment:
-    """Freeze the profile into the ratings and mark the assessment submitted."""
+def assessment_submit(
+    *, assessment: Assessment, user: AbstractBaseUser, confirm_rest: bool = False
+) -> Assessment:
+    """Freeze the profile into the ratings and mark the assessment submitted; with
+    `confirm_rest`, the carried-over ratings still unconfirmed are confirmed first, in the
+    same transaction, so a refused submit confirms nothing."""
+    if confirm_rest:
+        rest = assessment.ratings.filter(carried=True).values_list("competence_id", flat=True)
+        ratings_confirm(assessment=assessment, competence_ids=list(rest), by=user)
     locked = (
         Assessment.objects.select_for_update().select_related("occupation").get(pk=assessment.pk)
     )

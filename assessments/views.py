@@ -42,7 +42,7 @@ def _get_assessment_for_user(request: HtmxHttpRequest, pk: int) -> Assessment:
     return get_object_or_404(
         Assessment.objects.owned_by(request.user)
         .with_review_state()
-        .select_related("occupation", "reviewed_by", "carried_from"),
+        .select_related("occupation", "user", "reviewed_by", "carried_from"),
         pk=pk,
     )
 
@@ -53,10 +53,6 @@ def _requirements(assessment: Assessment) -> QuerySet[Requirement]:
         .select_related("competence")
         .order_by("competence__title")
     )
-
-
-def _ratings(assessment: Assessment) -> list[Rating]:
-    return list(assessment.ratings.select_related("competence").order_by("competence__title", "id"))
 
 
 @dataclass(frozen=True)
@@ -164,7 +160,7 @@ def _sections(
             for r in requirements
             if r.relation == section.relation and r.competence.kind == section.kind
         ]
-        # The stale carried ratings first, the longest unconfirmed first: they most need a look.
+        # The stale carried ratings first: they most need a look.
         items.sort(key=lambda i: not (i.mark and i.mark.stale and i.mark.to_confirm))
         if items:
             sections.append(Section(section.label, items))
@@ -232,6 +228,8 @@ def assessment_rate(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         return redirect(assessment)
     requirements = list(_requirements(assessment))
     if request.method == "POST":
+        # No role check on this hot path: only someone in a role that may assess itself
+        # starts a draft, and submitting it checks again.
         return _save_ratings(request, assessment, requirements)
     ratings = _draft_ratings(assessment)
     scale = ProficiencyScale.current()
@@ -269,7 +267,11 @@ def _save_ratings(
     if request.htmx and len(answers) + bool(confirms) != 1:
         return refuse("An autosave speaks of exactly one competence, or confirms.", status=400)
     try:
-        stored = ratings_save(assessment=assessment, answers=answers, by=request.user)
+        stored = (
+            ratings_save(assessment=assessment, answers=answers, by=request.user)
+            if answers
+            else set()
+        )
         confirmed = (
             ratings_confirm(
                 assessment=assessment,
@@ -335,12 +337,11 @@ def assessment_submit_view(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         if not request.user.has_perm("assessments.assess_self"):
             raise PermissionDenied(NO_ROLE)
         try:
-            if request.POST.get("confirm") == "rest":  # "confirm the rest and submit"
-                rest = assessment.ratings.filter(carried=True).values_list(
-                    "competence_id", flat=True
-                )
-                ratings_confirm(assessment=assessment, competence_ids=list(rest), by=request.user)
-            assessment_submit(assessment=assessment, user=request.user)
+            assessment_submit(
+                assessment=assessment,
+                user=request.user,
+                confirm_rest=request.POST.get("confirm") == "rest",
+            )
         except AssessmentError as error:
             messages.error(request, str(error))
             return redirect("assessments:assessment-submit", pk=assessment.pk)

@@ -68,6 +68,13 @@ def too_many(wait: int) -> HttpResponse:
     return response
 
 
+def refusal(request: HttpRequest, scope: str) -> HttpResponse | None:
+    """Count the request against settings.RATE_LIMITS[scope]: None within it, else the 429
+    to answer."""
+    wait = wait_seconds(scope, caller(request), Rate.parse(settings.RATE_LIMITS[scope]))
+    return too_many(wait) if wait else None
+
+
 def rate_limited(scope: str) -> Callable:
     """A view limited to settings.RATE_LIMITS[scope] per caller; beyond it, 429 with
     Retry-After, before the view does any work."""
@@ -75,11 +82,7 @@ def rate_limited(scope: str) -> Callable:
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @functools.wraps(view)
         def limited(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-            rate = Rate.parse(settings.RATE_LIMITS[scope])
-            wait = wait_seconds(scope, caller(request), rate)
-            if wait:
-                return too_many(wait)
-            return view(request, *args, **kwargs)
+            return refusal(request, scope) or view(request, *args, **kwargs)
 
         return limited
 

@@ -151,10 +151,21 @@ CACHES = {
     if REDIS_URL
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
+
+
 # Requests per seconds for each caller (a signed-in user, else an address) on the pages that
 # cost the most, so one person cannot starve the rest: RATE_LIMIT_SEARCH=120/60 and so on.
+def env_rate(name: str, default: str) -> str:
+    """A rate as REQUESTS/SECONDS, both whole numbers above 0: checked at start-up."""
+    value = os.environ.get(name, default)
+    requests, _, seconds = value.partition("/")
+    if not (requests.isdigit() and seconds.isdigit() and int(requests) and int(seconds)):
+        raise ImproperlyConfigured(f"{name}={value!r}: give requests/seconds, e.g. 120/60.")
+    return value
+
+
 RATE_LIMITS = {
-    scope: os.environ.get(f"RATE_LIMIT_{scope.upper().replace('-', '_')}", default)
+    scope: env_rate(f"RATE_LIMIT_{scope.upper().replace('-', '_')}", default)
     for scope, default in {
         "search": "120/60",
         "report": "60/60",

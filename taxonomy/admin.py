@@ -209,7 +209,7 @@ class RequirementAdmin(FastListMixin, SimpleHistoryAdmin):
     @admin.action(description="Set target level of selected lines to Value")
     def set_target_level(self, request: HttpRequest, queryset: QuerySet[Requirement]) -> None:
         value = request.POST.get("value", "").strip()
-        levels = set(ProficiencyScale.current().levels.values_list("value", flat=True))
+        levels = {level.value for level in ProficiencyScale.current().ordered_levels}
         if not value.isdecimal() or int(value) not in levels:
             self.message_user(
                 request,

@@ -105,7 +105,11 @@ def competence_summary(
         .annotate(
             r=FilteredRelation(
                 "competence__ratings",
-                condition=Q(competence__ratings__assessment_id__in=assessment_ids),
+                # An empty list would make the whole query empty: no assessment has id 0.
+                condition=Q(
+                    competence__ratings__assessment_id__in=assessment_ids or [0],
+                    competence__ratings__relation__gt="",  # the submitted lines, as elsewhere
+                ),
             )
         )
         .annotate(

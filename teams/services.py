@@ -73,14 +73,19 @@ def review_save(
     return locked
 
 
+def agreed_level(rating: Rating) -> int:
+    """The level a manager validates by agreeing with the self rating: the self level,
+    "Don't know" and unrated as 0, as every figure counts them."""
+    return rating.self_level or 0
+
+
 @transaction.atomic
 def review_accept_rest(
     *, assessment: Assessment, reviewer: AbstractBaseUser, competence_ids: Iterable[int]
 ) -> int:
     """Accept the self ratings of these competences as rated: each one's validated level
     becomes its self level, marked accepted (not weighed one by one), in the history as the
-    reviewer's. Ratings already validated, unrated or "Don't know" are left alone. Returns
-    how many were accepted."""
+    reviewer's. Ratings already validated are left alone. Returns how many were accepted."""
     locked = Assessment.objects.select_for_update().get(pk=assessment.pk)
     if locked.is_draft:
         raise AssessmentError("Only a submitted assessment can be reviewed.")
@@ -94,8 +99,9 @@ def review_accept_rest(
     accepted = []
     for competence_id in wanted:
         rating = ratings[competence_id]
-        if rating.validated_level is None and rating.answered and rating.level is not None:
-            rating.validated_level, rating.validated_at, rating.accepted = rating.level, now, True
+        if rating.validated_level is None:
+            rating.validated_level, rating.validated_at = agreed_level(rating), now
+            rating.accepted = True
             accepted.append(rating)
     Rating.objects.bulk_update(accepted, ["validated_level", "validated_at", "accepted"])
     Rating.history.bulk_history_create(accepted, update=True, default_user=reviewer)

@@ -9,6 +9,7 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils.html import format_html
 
+from assessments.models import ReviewState
 from assessments.templatetags.gapwise import signed
 from taxonomy.models import Competence, Occupation
 from teams.models import MEMBER_STATES
@@ -103,7 +104,7 @@ class MemberTable(LabelledTable):
         if record.latest_id is None:
             return "—"
         url = reverse("teams:team-review", args=[self.team_pk, record.latest_id])
-        action = "Review" if record.state != "reviewed" else "Open"
+        action = "Review" if record.state != ReviewState.REVIEWED else "Open"
         return format_html(
             '<a href="{}" hx-boost="false">{}<span class="visually-hidden"> the assessment of {}'
             "</span></a>",

@@ -18,12 +18,18 @@ from assessments.models import Assessment
 from assessments.reports import self_readiness
 from assessments.services import AssessmentError
 from config.http import HtmxHttpRequest, download, refuse
-from config.ratelimit import rate_limited
+from config.ratelimit import rate_limited, refusal
 from taxonomy.models import Occupation, ProficiencyScale, Requirement
 from teams import exports, reports
 from teams.forms import read_agreements, read_validations
 from teams.models import Team, TeamExport
-from teams.services import Validation, review_accept_rest, review_save, team_export_request
+from teams.services import (
+    Validation,
+    agreed_level,
+    review_accept_rest,
+    review_save,
+    team_export_request,
+)
 from teams.tables import CompetenceFilter, CompetenceTable, MemberFilter, MemberTable
 
 
@@ -194,6 +200,8 @@ def team_export_list(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     team = _get_team_for_manager(request, pk)
     mine = _my_exports(request, team).defer("content")
     if request.method == "POST":
+        if refused := refusal(request, "export"):  # each one is minutes of a worker's time
+            return refused
         fmt = request.POST.get("format")
         if fmt not in TeamExport.Format.values:
             return refuse("Choose a format: an Excel workbook or CSV.", status=400)
@@ -262,6 +270,7 @@ def team_review(request: HtmxHttpRequest, pk: int, assessment_pk: int) -> HttpRe
         return _review_save(request, team, assessment, ratings, reasons, levels, view)
     shown = [r for r in ratings if reports.review_shows(r, reasons[r.competence_id], view)]
     rest = [r for r in ratings if not reasons[r.competence_id]]
+    handled = sum(r.validated_level is not None for r in shown if reasons[r.competence_id])
     return render(
         request,
         "teams/team_review.html",
@@ -280,6 +289,7 @@ def team_review(request: HtmxHttpRequest, pk: int, assessment_pk: int) -> HttpRe
                 for relation, label in Requirement.Relation.choices
             ],
             "shown": len(shown),
+            "handled": handled,
             "rest": len(rest),
             "rest_open": sum(r.validated_level is None for r in rest),
             "view": view,
@@ -300,12 +310,12 @@ def _review_save(request, team, assessment, ratings, reasons, levels, view) -> H
         agreed = read_agreements(request.POST, competences=set(competences))
     except ValidationError as error:
         return refuse(" ".join(error.messages), status=400)
-    # "Agree" validates the self rating as it stands; unrated and "Don't know" as 0.
+    # "Agree" validates the self rating as it stands, as accepting the rest does.
     by_competence = {v.competence_id: v for v in validations}
     for competence_id in agreed:
         rating = competences[competence_id]
         comment = by_competence.get(competence_id, Validation(competence_id, None, "")).comment
-        by_competence[competence_id] = Validation(competence_id, rating.level or 0, comment)
+        by_competence[competence_id] = Validation(competence_id, agreed_level(rating), comment)
     try:
         review_save(
             assessment=assessment,

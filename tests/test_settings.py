@@ -92,3 +92,9 @@ def test_a_task_lease_spans_several_heartbeats(monkeypatch):
 def test_a_number_variable_that_is_not_one_stops_start_up_naming_it(monkeypatch):
     with pytest.raises(ImproperlyConfigured, match=r"SESSION_IDLE_MINUTES='1h': a whole number"):
         load_settings(monkeypatch, SESSION_IDLE_MINUTES="1h")
+
+
+@pytest.mark.parametrize("value", ["120", "120/0", "a/60", "0/60", "-1/60"])
+def test_a_rate_limit_that_is_not_requests_per_seconds_stops_start_up(monkeypatch, value):
+    with pytest.raises(ImproperlyConfigured, match=r"RATE_LIMIT_SEARCH=.*requests/seconds"):
+        load_settings(monkeypatch, RATE_LIMIT_SEARCH=value)

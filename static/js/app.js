@@ -33,6 +33,7 @@ function unsaved() {
 }
 
 function keepUnsaved(fieldset) {
+  if (!(fieldset instanceof HTMLFieldSetElement)) return; // a confirm button: press it again
   const kept = unsaved();
   kept[fieldset.id] = Array.from(fieldset.elements, (control) =>
     control.type === "radio" ? [control.name, control.value, control.checked] : [control.name, control.value],

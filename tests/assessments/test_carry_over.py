@@ -3,6 +3,7 @@ what changed and confirm the rest; old ratings go stale."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 import pytest
@@ -297,3 +298,47 @@ def test_starting_a_carried_draft_makes_the_same_queries_for_20_and_300(alice, m
             assessment_start(user=alice, occupation=occupation)
         counts[size] = len(queries)
     assert counts[20] == counts[300]
+
+
+def test_the_plain_form_as_rendered_sets_anew_only_what_changed(alice, alice_client, earlier):
+    """The form posts every radio; only a level that changed stops being carried."""
+    draft = assessment_start(user=alice, occupation=earlier.occupation)
+    ids = ids_of(draft.occupation)
+    html = page(alice_client, draft)
+    form = {  # every checked radio, as a browser posts the form
+        f"c-{cid}": value
+        for cid in ids
+        for value in re.findall(rf'name="c-{cid}" value="([^"]+)"[^>]*checked', html)
+    }
+    assert len(form) == 6
+    form[f"c-{ids[0]}"] = "4"  # was 0
+    before = dict(draft.ratings.values_list("competence_id", "rated_at"))
+
+    alice_client.post(url("assessment-rate", draft), {**form, "confirm": str(ids[1])})
+
+    after = {r.competence_id: r for r in draft.ratings.all()}
+    assert {cid for cid, r in after.items() if not r.carried} == {ids[0], ids[1]}
+    assert {cid for cid, r in after.items() if r.rated_at != before[cid]} == {ids[0], ids[1]}
+
+
+def test_an_autosave_of_the_evidence_alone_leaves_a_carried_rating_carried(
+    alice, alice_client, earlier
+):
+    draft = assessment_start(user=alice, occupation=earlier.occupation)
+    cid = ids_of(draft.occupation)[2]  # carried at 2; the fieldset posts its radio too
+    data = {f"c-{cid}": "2", f"c-{cid}-evidence": "led the move", "client": "p", "seq": "1"}
+
+    assert alice_client.post(url("assessment-rate", draft), data, headers=HTMX).status_code == 200
+
+    rating = draft.ratings.get(competence_id=cid)
+    assert (rating.evidence, rating.carried) == ("led the move", True)
+
+
+def test_carried_history_rows_hold_every_field_of_their_rating(alice, earlier):
+    """The carry-over writes its history entries in SQL: they must match the ratings as
+    simple-history would record them, field by field."""
+    draft = assessment_start(user=alice, occupation=earlier.occupation)
+    for rating in draft.ratings.all():
+        entry = Rating.history.get(assessment_id=draft.pk, competence_id=rating.competence_id)
+        for field in Rating._meta.concrete_fields:
+            assert getattr(entry, field.attname) == getattr(rating, field.attname), field.name

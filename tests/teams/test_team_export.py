@@ -463,3 +463,14 @@ def test_the_longest_occupation_code_makes_a_sheet_title_of_31_characters(
         "Competences L-s.t2-abcdefghijkl",  # 31 characters, the most a title has
         "Ratings",
     ]
+
+
+def test_asking_for_full_exports_is_rate_limited(mia_client, six_team, settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "export": "1/60"}
+    team, _ = six_team
+    assert ask(mia_client, team).status_code == 302
+
+    refused = ask(mia_client, team, "csv")
+
+    assert refused.status_code == 429 and int(refused["Retry-After"]) >= 1
+    assert TeamExport.objects.count() == 1

@@ -406,3 +406,17 @@ def test_stale_essentials_are_counted_per_member_and_per_competence(
 
     assert (members["alice"][-1], members["bob"][-1], members["Cleo Ng"][-1]) == ("2", "0", "")
     assert competences == {"000": "1", "001": "0", "002": "0", "003": "1", "004": "1", "005": "0"}
+
+
+def test_with_nobody_assessed_the_competences_table_lists_every_line_at_risk(
+    mia_client, mia, make_profile
+):
+    team = Team.objects.create(name="New", occupation=make_profile(6, "NEW"))
+    team.managers.add(mia)
+
+    url = reverse("teams:team-report", args=[team.pk])
+    response = mia_client.get(url, {"export": "competences", "format": "csv"})
+
+    rows = [r for r in csv.reader(io.StringIO(response.content.decode())) if r][1:]
+    assert len(rows) == 6
+    assert {(row[2], row[6]) for row in rows} == {("0", "coverage risk")}
