@@ -203,6 +203,11 @@ class Occupation(models.Model):
 
     class Meta:
         ordering = ["title"]
+        # The list sorts by these; without an index, page 100 of a full ESCO sorts every row.
+        indexes = [
+            models.Index(fields=["essential_count"], name="occupation_essential_count"),
+            models.Index(fields=["requirement_count"], name="occupation_requirement_count"),
+        ]
         constraints = [
             # The code is part of the occupation's address: whatever writes it (an import's
             # bulk SQL, admin, a shell), nothing else can be stored.
