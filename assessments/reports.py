@@ -17,7 +17,7 @@ from datetime import datetime
 from django.utils import timezone
 
 from assessments import scoring
-from assessments.models import Assessment, LearningResource, Rating, months_since
+from assessments.models import Assessment, LearningResource, Rating, months_since, rating_state
 from taxonomy.models import Competence, Occupation, Requirement, profile_section
 
 
@@ -346,7 +346,8 @@ CSV_HEADER = [
     "reuse_level",
     "target_level",
     "weight",
-    "self_level",
+    "self_level",  # empty for "Don't know" and "Not rated": state says which
+    "state",
     "gap",
     "met",
 ]
@@ -367,7 +368,8 @@ def csv_rows(assessment: Assessment) -> list[list[object]]:
             line.reuse_level,
             line.target,
             f"{line.weight.normalize():f}",
-            line.score,
+            "" if line.level is None else line.level,
+            rating_state(line.answered, line.level).label,
             line.gap,
             "yes" if line.met else "no",
         ]

@@ -1,23 +1,24 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
-from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
-from django.http import HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
+from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from assessments import charts, reports
-from assessments.forms import DONT_KNOW, field_name, read_answers, read_confirms, read_order
-from assessments.models import Assessment, Rating, RatingState, months_since
+from assessments import charts, rating_page, reports, scoring
+from assessments.forms import DONT_KNOW, read_answers, read_confirms, read_order
+from assessments.models import Assessment, Rating, RatingState
 from assessments.services import (
     AssessmentError,
     assessment_start,
@@ -34,6 +35,7 @@ from taxonomy.models import (
     Requirement,
 )
 
+ESSENTIAL = Requirement.Relation.ESSENTIAL
 NO_ROLE = "Your account has no role that may assess itself: ask an administrator."
 
 
@@ -53,134 +55,6 @@ def _requirements(assessment: Assessment) -> QuerySet[Requirement]:
         .select_related("competence")
         .order_by("competence__title")
     )
-
-
-@dataclass(frozen=True)
-class Progress:
-    rated: int
-    total: int
-    essentials_rated: int
-    essentials: int
-    to_confirm: int  # carried over, neither changed nor confirmed
-
-    @property
-    def unrated(self) -> int:
-        return self.total - self.rated
-
-    @property
-    def missing_essentials(self) -> int:
-        return self.essentials - self.essentials_rated
-
-
-def _progress(requirements: list[Requirement], ratings: dict[int, Rating]) -> Progress:
-    answered = {cid for cid, r in ratings.items() if r.answered}
-    essentials = [r for r in requirements if r.relation == Requirement.Relation.ESSENTIAL]
-    return Progress(
-        rated=sum(r.competence_id in answered for r in requirements),
-        total=len(requirements),
-        essentials_rated=sum(r.competence_id in answered for r in essentials),
-        essentials=len(essentials),
-        to_confirm=sum(
-            ratings[r.competence_id].carried for r in requirements if r.competence_id in ratings
-        ),
-    )
-
-
-@dataclass(frozen=True)
-class Mark:
-    """What the rating page says of a rating in a draft that started from an earlier
-    assessment: text beside the radios, which screen readers read with them."""
-
-    text: str
-    to_confirm: bool = False  # carried over, neither changed nor confirmed yet
-    stale: bool = False
-
-
-@dataclass(frozen=True)
-class Item:
-    requirement: Requirement
-    rating: Rating | None
-    name: str
-    options: list[tuple[str, str, bool]]  # radio value, label, checked
-    mark: Mark | None
-
-
-@dataclass(frozen=True)
-class Section:
-    label: str
-    items: list[Item]
-
-    @property
-    def to_confirm(self) -> str:
-        """The competences still to confirm, as the section's button names them."""
-        return ",".join(
-            str(i.requirement.competence_id) for i in self.items if i.mark and i.mark.to_confirm
-        )
-
-
-def _choice(rating: Rating | None) -> str:
-    """The checked radio's value, "" when none is."""
-    if rating is None or not rating.answered:
-        return ""
-    return DONT_KNOW if rating.level is None else str(rating.level)
-
-
-def _mark(assessment: Assessment, rating: Rating | None, names: dict[int, str], now) -> Mark | None:
-    if assessment.carried_from is None:
-        return None
-    if rating is None or rating.carried_from is None:
-        answered = rating is not None and rating.answered
-        return Mark("New in this round" if answered else "New: rate this")
-    if rating.carried:
-        since = assessment.carried_from.submitted_at
-        text = f"Carried over from {date_format(since, 'j F Y')}"
-        stale = rating.is_stale(now)
-        if stale:
-            text += f"; rated {months_since(rating.rated_at, now)} months ago"
-        return Mark(text, to_confirm=True, stale=stale)
-    before = rating.carried_from
-    if (before.answered, before.level) == (rating.answered, rating.level):
-        return Mark("Still accurate: confirmed")
-    was = RatingState.DONT_KNOW.label if before.level is None else names.get(before.level, "")
-    return Mark(f"Changed: was {was}")
-
-
-def _sections(
-    assessment: Assessment,
-    requirements: list[Requirement],
-    ratings: dict[int, Rating],
-    scale: ProficiencyScale,
-) -> list[Section]:
-    # Worked out here rather than in the template: 80 competences × 6 radios is the page.
-    now = timezone.now()
-    sections = []
-    for section in Requirement.SECTIONS:
-        items = [
-            _item(assessment, r, ratings, scale, now)
-            for r in requirements
-            if r.relation == section.relation and r.competence.kind == section.kind
-        ]
-        # The stale carried ratings first: they most need a look.
-        items.sort(key=lambda i: not (i.mark and i.mark.stale and i.mark.to_confirm))
-        if items:
-            sections.append(Section(section.label, items))
-    return sections
-
-
-def _item(
-    assessment: Assessment,
-    requirement: Requirement,
-    ratings: dict[int, Rating],
-    scale: ProficiencyScale,
-    now,
-) -> Item:
-    rating = ratings.get(requirement.competence_id)
-    choice = _choice(rating)
-    radios = [(str(level.value), level.name) for level in scale.ordered_levels]
-    radios.append((DONT_KNOW, RatingState.DONT_KNOW.label))
-    options = [(value, name, value == choice) for value, name in radios]
-    mark = _mark(assessment, rating, scale.level_names, now)
-    return Item(requirement, rating, field_name(requirement.competence_id), options, mark)
 
 
 @login_required
@@ -218,6 +92,19 @@ def assessment_start_view(request: HtmxHttpRequest) -> HttpResponse:
     return redirect("assessments:assessment-rate", pk=assessment.pk)
 
 
+def _step(request: HtmxHttpRequest) -> int:
+    """The step the address names (?step=2), the first when it names none."""
+    value = request.GET.get("step", "1")
+    if not (value.isascii() and value.isdigit()) or len(value) > 4:
+        raise Http404("No such step.")
+    return int(value)
+
+
+def _step_url(assessment: Assessment, number: int, *, only_left: bool = False) -> str:
+    query = urlencode({"step": number, **({"left": 1} if only_left else {})})
+    return f"{reverse('assessments:assessment-rate', args=[assessment.pk])}?{query}"
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def assessment_rate(request: HtmxHttpRequest, pk: int) -> HttpResponse:
@@ -227,21 +114,29 @@ def assessment_rate(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             return refuse("This assessment is submitted and can no longer change.", status=409)
         return redirect(assessment)
     requirements = list(_requirements(assessment))
+    number, only_left = _step(request), request.GET.get("left") == "1"
     if request.method == "POST":
         # No role check on this hot path: only someone in a role that may assess itself
         # starts a draft, and submitting it checks again.
-        return _save_ratings(request, assessment, requirements)
+        return _save_ratings(request, assessment, requirements, number, only_left)
     ratings = _draft_ratings(assessment)
     scale = ProficiencyScale.current()
+    now = timezone.now()
+    page = rating_page.page(
+        assessment, requirements, ratings, scale, number=number, only_left=only_left, now=now
+    )
+    if page is None:
+        raise Http404("No such step.")
     return render(
         request,
         "assessments/assessment_rate.html",
         {
             "assessment": assessment,
             "levels": scale.ordered_levels,
-            "sections": _sections(assessment, requirements, ratings, scale),
-            "progress": _progress(requirements, ratings),
+            "page": page,
+            "progress": rating_page.progress(requirements, ratings),
             "dont_know": DONT_KNOW,
+            "rate_url": _step_url(assessment, number, only_left=only_left),
         },
     )
 
@@ -251,10 +146,14 @@ def _draft_ratings(assessment: Assessment) -> dict[int, Rating]:
 
 
 def _save_ratings(
-    request: HtmxHttpRequest, assessment: Assessment, requirements: list[Requirement]
+    request: HtmxHttpRequest,
+    assessment: Assessment,
+    requirements: list[Requirement],
+    number: int,
+    only_left: bool,
 ) -> HttpResponse:
     """An autosave (htmx: one competence's answer, or one "still accurate" button), or the
-    plain form: every answer, and the confirm of the button pressed, if any."""
+    plain form: every answer of a step, and the confirm of the button pressed, if any."""
     scale = ProficiencyScale.current()
     levels = {level.value for level in scale.ordered_levels}
     profile = {r.competence_id for r in requirements}
@@ -262,6 +161,7 @@ def _save_ratings(
         answers = read_answers(request.POST, profile=profile, levels=levels)
         confirms = read_confirms(request.POST, profile=profile)
         client, seq = read_order(request.POST)
+        go_to = _go_to(request.POST.get("next", ""))
     except ValidationError as error:
         return refuse(" ".join(error.messages), status=400)
     if request.htmx and len(answers) + bool(confirms) != 1:
@@ -290,30 +190,31 @@ def _save_ratings(
     if request.htmx and (overtaken or (confirms and not confirmed)):
         return refuse("a later change to this competence was saved first.", status=409)
     ratings = _draft_ratings(assessment)
-    progress = _progress(requirements, ratings)
+    progress = rating_page.progress(requirements, ratings)
     if request.htmx:
         shown = stored | confirmed
         now = timezone.now()
+        page = rating_page.page(
+            assessment, requirements, ratings, scale, number=number, only_left=False, now=now
+        )
         return render(
             request,
             "assessments/assessment_rate.html#saved",
             {
                 "assessment": assessment,
                 "progress": progress,
+                "page": page,
+                "rate_url": _step_url(assessment, number, only_left=only_left),
                 "items": [
-                    _item(assessment, r, ratings, scale, now)
+                    rating_page.item(assessment, r, ratings, scale, now)
                     for r in requirements
                     if r.competence_id in shown
                 ],
-                # A confirm changes what the sections' "all still accurate" buttons name.
-                "sections": _sections(assessment, requirements, ratings, scale)
-                if confirmed
-                else [],
+                # A confirm changes what the step's "all still accurate" button names.
+                "step_confirm": bool(confirmed),
                 "status": "Confirmed" if confirmed else "Saved",
             },
         )
-    if request.POST.get("next") == "submit":
-        return redirect("assessments:assessment-submit", pk=assessment.pk)
     if overtaken:
         messages.warning(
             request,
@@ -321,8 +222,20 @@ def _save_ratings(
         )
     if confirmed:
         messages.success(request, f"Confirmed {len(confirmed)} as still accurate.")
+    if go_to == "submit":
+        return redirect("assessments:assessment-submit", pk=assessment.pk)
     messages.success(request, f"Saved. {progress.rated} of {progress.total} rated.")
-    return redirect("assessments:assessment-rate", pk=assessment.pk)
+    return redirect(_step_url(assessment, go_to or number, only_left=only_left))
+
+
+def _go_to(value: str) -> int | str | None:
+    """Where the plain form's button leads: "submit", a step ("step-3"), or nowhere."""
+    if value in ("", "submit"):
+        return value or None
+    number = value.removeprefix("step-")
+    if not (value.startswith("step-") and number.isascii() and number.isdigit()) or len(number) > 4:
+        raise ValidationError("No such step.")
+    return int(number)
 
 
 @login_required
@@ -350,23 +263,36 @@ def assessment_submit_view(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     requirements = list(_requirements(assessment))
     ratings = _draft_ratings(assessment)
     answered = {cid for cid, r in ratings.items() if r.answered}
-    missing = [
-        r
-        for r in requirements
-        if r.relation == Requirement.Relation.ESSENTIAL and r.competence_id not in answered
-    ]
+    unrated = [r for r in requirements if r.competence_id not in answered]
     chosen = {ratings[cid].level for cid in answered}
     names = ProficiencyScale.current().level_names
+    steps = {
+        r.competence_id: step.number
+        for step in rating_page.plan(requirements, ratings)
+        for r in step.requirements
+    }
+    lines = assessment.lines(requirements, list(ratings.values()))
     return render(
         request,
         "assessments/assessment_submit.html",
         {
             "assessment": assessment,
-            "progress": _progress(requirements, ratings),
-            "missing": missing,
+            "progress": rating_page.progress(requirements, ratings),
+            "missing": [(r, steps[r.competence_id]) for r in unrated if r.relation == ESSENTIAL],
+            "unrated": [(r, steps[r.competence_id]) for r in unrated if r.relation != ESSENTIAL],
+            # What leaving them unrated does: they count as 0.
+            "readiness": scoring.percent(scoring.readiness(lines)),
+            "readiness_rated_at_target": scoring.percent(
+                scoring.readiness(
+                    line if line.answered else dataclasses.replace(line, level=line.target)
+                    for line in lines
+                )
+            ),
             # Carried over and neither changed nor confirmed: still as they were last time.
             "unconfirmed": [
-                r for r in requirements if getattr(ratings.get(r.competence_id), "carried", False)
+                (r, steps[r.competence_id])
+                for r in requirements
+                if getattr(ratings.get(r.competence_id), "carried", False)
             ],
             # Every answer the same level (say all "Proficient") rarely describes anyone.
             "straight_lined": len(answered) >= 5 and len(chosen) == 1,

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 
 from config.http import client_ip
 
@@ -82,7 +83,16 @@ def rate_limited(scope: str) -> Callable:
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @functools.wraps(view)
         def limited(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-            return refusal(request, scope) or view(request, *args, **kwargs)
+            refused = refusal(request, scope)
+            if refused is None:
+                return view(request, *args, **kwargs)
+            if request.method == "GET" and not request.headers.get("HX-Request"):
+                # A page someone opened: the site's own page, with a way back.
+                wait = int(refused["Retry-After"])
+                page = render(request, "429.html", {"wait": wait}, status=429)
+                page["Retry-After"] = refused["Retry-After"]
+                return page
+            return refused
 
         return limited
 

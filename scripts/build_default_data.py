@@ -122,7 +122,8 @@ def build_esco_slice(shared: Path) -> None:
     source = shared / "data" / "esco-v1.1.1-ict"
     target = OUT_DIR / "esco-v1.1.1"
 
-    for name in ("ISCOGroups_en.csv", "skills_en.csv"):
+    names = ("ISCOGroups_en.csv", "skills_en.csv", "skillGroups_en.csv")
+    for name in (*names, "broaderRelationsSkillPillar.csv"):
         write_bytes(target / name, (source / name).read_bytes())
 
     name = "occupations_en.csv"
@@ -236,7 +237,15 @@ EMPTY_BUCKET = "No competences in this bucket."
 END_OF_ENTRY = "ESCO source"
 SCOPE_NOTE = "Scope note"
 TAGS = frozenset({"digital", "digComp", "digCompdigital", "green", "language", "transversal"})
-PROFILE_COLUMNS = ("competence_uri", "competence", "kind", "reuse_level", "relation", "description")
+PROFILE_COLUMNS = (
+    "competence_uri",
+    "competence",
+    "kind",
+    "reuse_level",
+    "relation",
+    "description",
+    "group",
+)
 
 
 @dataclass(frozen=True)
@@ -422,6 +431,16 @@ def match_skill_uris(index: dict[str, dict[str, list[str]]], titles: Sequence[st
     return uris
 
 
+def skill_groups(export: Path) -> dict[str, str]:
+    """Each skill's place in the skills hierarchy of the whole export, read as the app does."""
+    sys.path.insert(0, str(REPO_ROOT))
+    from taxonomy import esco
+
+    dataset = esco.read_dataset(sorted(export.glob("*.zip")))
+    check(dataset.has_skill_groups, f"{export}: no skills hierarchy")
+    return {skill.uri: skill.group for skill in dataset.skills if skill.group}
+
+
 def build_ict_technician(shared: Path) -> None:
     seed = shared / "seeds" / "esco-occupation-ict-technician.txt"
     profile = parse_profile(seed.read_text(encoding="utf-8"))
@@ -430,12 +449,14 @@ def build_ict_technician(shared: Path) -> None:
 
     skills = read_zip_csv(shared / "data" / "esco-v1.1.1" / ESCO_ZIP_EN, "skills_en.csv")
     uris = match_skill_uris(skill_uri_index(skills), [c.title for c in profile.competences])
+    groups = skill_groups(shared / "data" / "esco-v1.1.1")
     rows: list[Sequence[str]] = [PROFILE_COLUMNS]
     for uri, c in zip(uris, profile.competences, strict=True):
         description = c.description
         if c.scope_note:  # only "use access control software" has one: kept as paragraph 2
             description = f"{description}\n\n{c.scope_note}"
-        rows.append((uri, c.title, c.kind, c.reuse_level, c.relation, description))
+        row = (uri, c.title, c.kind, c.reuse_level, c.relation, description, groups.get(uri, ""))
+        rows.append(row)
     write_text(OUT_DIR / "esco-ict-technician-3512.4.csv", csv_text(rows))
 
     occupations = read_csv_rows(

@@ -11,9 +11,11 @@ from decimal import Decimal, InvalidOperation
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
+from django.utils.text import capfirst
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.utils import bulk_update_with_history
 
@@ -60,10 +62,28 @@ class CompetenceAdmin(FastListMixin, SimpleHistoryAdmin):
     search_fields = ("title", "alt_labels", "uri")
 
 
+class LabelledLinesFormSet(BaseInlineFormSet):
+    """A tabular inline's inputs sit under a column header, which names them for the eye
+    only: each also gets a name of its own ("Target level: ABAP") for screen readers."""
+
+    def add_fields(self, form, index) -> None:
+        super().add_fields(form, index)
+        if form.instance.pk:
+            line = form.instance.competence.title
+        else:  # index is None for the blank row "Add another" copies
+            line = "new line" if index is None else f"new line {index + 1}"
+        for field in form.fields.values():
+            # The autocomplete picker comes wrapped (the add and change links); a copied
+            # wrapper's attrs are its original's, so the name goes on the widget inside.
+            widget = getattr(field.widget, "widget", field.widget)
+            widget.attrs["aria-label"] = f"{capfirst(field.label)}: {line}"
+
+
 class RequirementInline(admin.TabularInline):
     """Existing profile lines: the competence is shown, not re-chosen."""
 
     model = Requirement
+    formset = LabelledLinesFormSet
     fields = ("competence_title", "competence_kind", "relation", "target_level", "weight")
     readonly_fields = ("competence_title", "competence_kind")
     extra = 0
@@ -91,10 +111,23 @@ class RequirementInline(admin.TabularInline):
         return requirement.competence.get_kind_display()
 
 
-class NewRequirementFormSet(BaseInlineFormSet):
+class NewRequirementFormSet(LabelledLinesFormSet):
     @classmethod
     def get_default_prefix(cls) -> str:
         return "new_requirements"
+
+
+class NamedAutocompleteSelect(AutocompleteSelect):
+    """The admin's autocomplete picker with a placeholder: select2 names its combobox by
+    the text it shows, and an empty picker shows none."""
+
+    def __init__(self, *args, placeholder: str, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.placeholder = placeholder
+
+    def build_attrs(self, base_attrs, extra_attrs=None) -> dict:
+        attrs = super().build_attrs(base_attrs, extra_attrs)
+        return {**attrs, "data-placeholder": self.placeholder}
 
 
 class NewRequirementInline(admin.TabularInline):
@@ -110,6 +143,13 @@ class NewRequirementInline(admin.TabularInline):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Requirement]:
         return super().get_queryset(request).none()
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "competence":
+            kwargs["widget"] = NamedAutocompleteSelect(
+                db_field, self.admin_site, placeholder="Choose a competence"
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_formset(self, request, obj=None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)

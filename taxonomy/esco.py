@@ -2,7 +2,10 @@
 
 Input is any mix of directories and the published zip files; files are found by name
 and columns by header, so `occupationSkillRelations.csv` (v1.1, URIs only) and
-`occupationSkillRelations_en.csv` (v1.2, with label columns) both work.
+`occupationSkillRelations_en.csv` (v1.2, with label columns) both work. The skills
+hierarchy (`broaderRelationsSkillPillar.csv` with `skillGroups_en.csv`) is optional: where
+it is there, each skill gets the label of the concept it sits under ("computer
+programming" for Python), which the rating page groups by.
 """
 
 from __future__ import annotations
@@ -43,6 +46,10 @@ FILES = {
     "skills": re.compile(r"^skills(_en)?\.csv$"),
     "relations": re.compile(r"^occupationSkillRelations(_en)?\.csv$"),
 }
+HIERARCHY = {
+    "skill_groups": re.compile(r"^skillGroups(_en)?\.csv$"),
+    "broader_skills": re.compile(r"^broaderRelationsSkillPillar(_en)?\.csv$"),
+}
 
 
 # Named tuples: lighter than dataclasses, and a full export has 120,000 relations.
@@ -71,6 +78,7 @@ class Skill(NamedTuple):
     description: str
     kind: str
     reuse_level: str
+    group: str = ""  # the label of the concept above it in ESCO's skills hierarchy
 
 
 class Relation(NamedTuple):
@@ -88,6 +96,8 @@ class Dataset:
     occupations: list[Occupation] = field(default_factory=list)
     skills: list[Skill] = field(default_factory=list)
     relations: list[Relation] = field(default_factory=list)
+    # Whether the export held the skills hierarchy, so that Skill.group means something.
+    has_skill_groups: bool = False
 
 
 def release_from_paths(paths: Iterable[Path]) -> str | None:
@@ -104,7 +114,7 @@ def read_dataset(paths: Sequence[Path], *, limits: Limits = NO_LIMITS) -> Datase
     sources = collect_sources(paths)
     found: dict[str, Source] = {}
     for name, source in sources.items():
-        for key, pattern in FILES.items():
+        for key, pattern in (FILES | HIERARCHY).items():
             if pattern.match(name):
                 found[key] = source
     missing = [FILES[key].pattern for key in FILES if key not in found]
@@ -115,13 +125,20 @@ def read_dataset(paths: Sequence[Path], *, limits: Limits = NO_LIMITS) -> Datase
         )
     for source in found.values():  # before reading any: the last may be the one too large
         check_size(str(source), source.size)
+    skills = read_skills(found["skills"], limits)
+    has_hierarchy = all(key in found for key in HIERARCHY)
+    if has_hierarchy:
+        skills = with_groups(
+            skills, found["skill_groups"], found["broader_skills"], limits.get("skill.group")
+        )
     return Dataset(
         release=release_from_paths(paths),
         files={key: str(source) for key, source in found.items()},
         groups=read_groups(found["groups"], limits),
         occupations=read_occupations(found["occupations"], limits),
-        skills=read_skills(found["skills"], limits),
+        skills=skills,
         relations=read_relations(found["relations"], limits),
+        has_skill_groups=has_hierarchy,
     )
 
 
@@ -251,6 +268,31 @@ def read_skills(source: Source, limits: Limits = NO_LIMITS) -> list[Skill]:
     return skills
 
 
+def with_groups(
+    skills: list[Skill], groups: Source, broader: Source, limit: int | None
+) -> list[Skill]:
+    """The skills, each with the label of what it sits under: a broader skill where ESCO
+    has one ("computer programming" above Python), else its skill group ("software and
+    applications development and analysis"). Unknown URIs are left out, not refused:
+    the hierarchy only adds to the profile."""
+    labels = {s.uri: s.title for s in skills}
+    name = str(groups)
+    for record, (uri, title) in read_values(name, groups.open(), ["conceptUri", "preferredLabel"]):
+        check_length(name, record, "preferredLabel", title.strip(), limit)
+        labels.setdefault(uri, title.strip())
+    above: dict[str, tuple[int, str]] = {}  # skill: (preference, label)
+    columns = ["conceptType", "conceptUri", "broaderType", "broaderUri"]
+    for _, (kind, uri, broader_kind, broader_uri) in read_values(
+        str(broader), broader.open(), columns
+    ):
+        label = labels.get(broader_uri)
+        if kind != "KnowledgeSkillCompetence" or not label:
+            continue
+        candidate = (0 if broader_kind == "KnowledgeSkillCompetence" else 1, label)
+        above[uri] = min(above.get(uri, candidate), candidate)
+    return [s._replace(group=above[s.uri][1]) if s.uri in above else s for s in skills]
+
+
 def read_relations(source: Source, limits: Limits = NO_LIMITS) -> list[Relation]:
     name = str(source)
     columns = ["occupationUri", "relationType", "skillUri"]
@@ -316,4 +358,5 @@ def select_branches(dataset: Dataset, prefixes: Sequence[str]) -> Dataset:
         occupations=occupations,
         skills=[s for s in dataset.skills if s.uri in used],
         relations=relations,
+        has_skill_groups=dataset.has_skill_groups,
     )

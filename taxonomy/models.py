@@ -358,6 +358,12 @@ class Competence(models.Model):
     title = models.CharField(max_length=255, db_index=True)
     alt_labels = models.TextField(blank=True, help_text="Alternative labels, one per line.")
     description = models.TextField(blank=True)
+    group = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text="What it sits under in ESCO's skills hierarchy, e.g. “computer programming”: "
+        "the rating page groups competences by it.",
+    )
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.UNKNOWN)
     reuse_level = models.CharField(
         max_length=20, choices=ReuseLevel.choices, default=ReuseLevel.UNKNOWN

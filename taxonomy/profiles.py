@@ -1,7 +1,8 @@
 """Read an occupation profile in the CSV layout `export_profile` writes.
 
-Used for the shipped ICT technician profile; `target_level`, `weight` and `description`
-columns are optional, so a hand-written list of competences is enough.
+Used for the shipped ICT technician profile; the `target_level`, `weight`, `description`
+and `group` (ESCO's skills hierarchy, see esco.with_groups) columns are optional, so a
+hand-written list of competences is enough.
 """
 
 from __future__ import annotations
@@ -40,12 +41,13 @@ class Line:
     target_level: int | None
     weight: Decimal | None
     description: str
+    group: str = ""
 
 
 def read_profile(name: str, data: bytes, *, limits: Limits = NO_LIMITS) -> list[Line]:
     """The lines of a profile file; `limits` (services.PROFILE_LIMITS) caps the fields' lengths."""
     columns = ["competence_uri", "competence", "kind", "reuse_level", "relation"]
-    optional = ["target_level", "weight", "description"]
+    optional = ["target_level", "weight", "description", "group"]
     lines = []
     seen: dict[str, int] = {}
     for record, row in read_table(name, data, columns, optional=optional):
@@ -57,6 +59,7 @@ def read_profile(name: str, data: bytes, *, limits: Limits = NO_LIMITS) -> list[
         if not title:
             raise fail("competence", "empty competence title")
         check_length(name, record, "competence", title, limits.get("competence"))
+        check_length(name, record, "group", row.get("group", ""), limits.get("group"))
         uri = row["competence_uri"].strip()
         if uri:
             check_uri(name, record, "competence_uri", uri, limits.get("competence_uri"))
@@ -91,6 +94,7 @@ def read_profile(name: str, data: bytes, *, limits: Limits = NO_LIMITS) -> list[
                 target_level=int(target) if target else None,
                 weight=weight_value,
                 description=row.get("description", "").strip(),
+                group=row.get("group", "").strip(),
             )
         )
     return lines

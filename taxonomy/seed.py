@@ -179,6 +179,7 @@ def profile_import(
             "kind": line.kind,
             "reuse_level": line.reuse_level,
             "release_id": release.pk,
+            **({"group": line.group} if line.group else {}),
         }
 
     with_uri = {line.competence_uri: line for line in lines if line.competence_uri}

@@ -64,6 +64,7 @@ ESCO_LIMITS = {
     "occupation.title": _max_length(Occupation, "title"),
     "skill.uri": _max_length(Competence, "uri"),
     "skill.title": _max_length(Competence, "title"),
+    "skill.group": _max_length(Competence, "group"),
 }
 ONET_LIMITS = {
     "occupation.title": _max_length(Occupation, "title"),
@@ -77,6 +78,7 @@ CROSSWALK_LIMITS = {
 PROFILE_LIMITS = {
     "competence_uri": _max_length(Competence, "uri"),
     "competence": _max_length(Competence, "title"),
+    "group": _max_length(Competence, "group"),
 }
 
 
@@ -472,6 +474,8 @@ def esco_import(
             "kind": s.kind,
             "reuse_level": s.reuse_level,
             "release_id": release.pk,
+            # An export without the skills hierarchy leaves the groups as they are.
+            **({"group": s.group} if dataset.has_skill_groups else {}),
         }
         for s in dataset.skills
     }

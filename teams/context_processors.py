@@ -6,7 +6,11 @@ from django.utils.functional import SimpleLazyObject
 
 def teams(request: HttpRequest) -> dict:
     """`manages_teams` for the navigation; queried only when a template reads it."""
-    user = request.user
+    # An error page rendered before the authentication middleware ran (a 400 for a host
+    # not served) has no user: nobody manages anything there.
+    user = getattr(request, "user", None)
+    if user is None:
+        return {"manages_teams": False}
     return {
         "manages_teams": SimpleLazyObject(
             lambda: (

@@ -52,11 +52,60 @@ function forgetUnsaved(fieldset) {
 function signedOut(status, fieldset) {
   keepUnsaved(fieldset);
   const link = document.createElement("a");
-  link.href = `${document.body.dataset.loginUrl}?next=${encodeURIComponent(location.pathname)}`;
+  const here = location.pathname + location.search;
+  link.href = `${document.body.dataset.loginUrl}?next=${encodeURIComponent(here)}`;
   link.textContent = "sign in again";
   show(status, "Not saved: you were signed out — ", "failed");
   status.append(link);
 }
+
+// What triggers an autosave (hx-trigger="autosave" on each competence): a click or tap
+// saves at once; arrow keys, which move through the levels one by one, save the level the
+// person settles on; evidence saves as it is typed, once typing pauses.
+const ARROW_SETTLE_MS = 700;
+const TYPING_SETTLE_MS = 800;
+const pending = new Map();
+let arrowAt = 0;
+
+function save(fieldset, delay) {
+  clearTimeout(pending.get(fieldset));
+  pending.delete(fieldset);
+  if (!delay) {
+    htmx.trigger(fieldset, "autosave");
+    return;
+  }
+  show(fieldset.querySelector(".save-status"), "Saving…", "saving");
+  pending.set(
+    fieldset,
+    setTimeout(() => save(fieldset, 0), delay),
+  );
+}
+
+document.addEventListener("keydown", (event) => {
+  if (event.key.startsWith("Arrow") && event.target.type === "radio") arrowAt = event.timeStamp;
+});
+
+document.addEventListener("change", (event) => {
+  const fieldset = event.target.closest("fieldset[data-autosave]");
+  if (!fieldset) return;
+  const byArrow = event.target.type === "radio" && event.timeStamp - arrowAt < 100;
+  save(fieldset, byArrow ? ARROW_SETTLE_MS : 0);
+});
+
+document.addEventListener("input", (event) => {
+  const fieldset = event.target.closest("fieldset[data-autosave]");
+  if (fieldset && event.target.type === "text") save(fieldset, TYPING_SETTLE_MS);
+});
+
+// Leaving the page (a link, the step navigator, a plain form button) sends what is still
+// waiting to settle.
+function flush() {
+  for (const fieldset of [...pending.keys()]) save(fieldset, 0);
+}
+document.addEventListener("click", (event) => {
+  if (event.target.closest("a[href], button[type=submit]")) flush();
+});
+addEventListener("pagehide", flush);
 
 document.addEventListener("htmx:configRequest", (event) => {
   if (!event.detail.elt.closest("[data-autosave]")) return;
@@ -120,7 +169,7 @@ document.addEventListener("DOMContentLoaded", () => {
     fieldsets.length === 1 ? "1 choice" : `${fieldsets.length} choices`;
   notice.hidden = false;
   notice.querySelector("button").addEventListener("click", () => {
-    for (const fieldset of fieldsets) htmx.trigger(fieldset, "change");
+    for (const fieldset of fieldsets) save(fieldset, 0);
     notice.hidden = true;
   });
 });

@@ -30,6 +30,19 @@ def url(name: str, assessment: Assessment) -> str:
     return reverse(f"assessments:{name}", args=[assessment.pk])
 
 
+def rating_steps(client, assessment: Assessment) -> list[str]:
+    """Every step of the rating page, as HTML, following the "Next" buttons' steps."""
+    pages, number = [], 1
+    while True:
+        response = client.get(url("assessment-rate", assessment), {"step": number})
+        assert response.status_code == 200, number
+        html = response.content.decode()
+        pages.append(html)
+        if f'name="next" value="step-{number + 1}"' not in html:
+            return pages
+        number += 1
+
+
 def submitted(user, occupation, levels: dict[int, int | None]) -> Assessment:
     """A submitted assessment with the given levels (competence id -> level, None: don't know)."""
     assessment = assessment_start(user=user, occupation=occupation)

@@ -13,7 +13,7 @@ from django.utils.html import escape
 
 from assessments.models import Rating
 from assessments.services import assessment_start
-from tests.assessments.conftest import rate, url
+from tests.assessments.conftest import rate, rating_steps, url
 
 pytestmark = pytest.mark.django_db
 
@@ -38,41 +38,114 @@ def stored(assessment) -> dict[int, tuple]:
     }
 
 
-def test_the_page_lists_every_competence_as_a_radio_group(alice_client, draft):
-    response = alice_client.get(url("assessment-rate", draft))
+def test_the_steps_list_every_competence_once_as_a_radio_group(alice_client, draft):
+    steps = rating_steps(alice_client, draft)
 
-    html = response.content.decode()
-    assert response.status_code == 200
-    assert html.count('<fieldset class="rating"') == 80
-    assert "<legend>ABAP</legend>" in html
-    for name in ("None", "Aware", "Practitioner", "Proficient", "Expert", "Don't know"):
-        assert f">{escape(name)}</label>" in html
-    assert "Progress: 0 of 80 rated" in html
-    assert "Essentials rated: 0 of 23" in html
+    legends = re.findall(r"<legend>([^<]+)</legend>", "".join(steps))
+    assert len(legends) == len(set(legends)) == 80
+    assert "ABAP" in legends
+    for html in steps:
+        assert html.count('<fieldset class="rating"') <= 20
+        for name in ("None", "Aware", "Practitioner", "Proficient", "Expert", "Don't know"):
+            assert f">{escape(name)}</label>" in html
+        assert "0 of 80 rated" in html and "essentials 0 of 23" in html
 
 
-def test_essentials_come_first_then_knowledge_and_skills(alice_client, draft):
+def test_no_step_holds_more_than_250_controls_or_1500_elements(alice_client, draft):
+    for html in rating_steps(alice_client, draft):
+        controls = re.findall(r"<(input|select|textarea|button)\b", html)
+        elements = re.findall(r"<[a-z][a-z0-9-]*\b", html)
+        assert len(controls) <= 250
+        assert len(elements) <= 1500
+
+
+def test_the_steps_follow_the_sections_and_split_programming_languages_out(alice_client, draft):
     html = alice_client.get(url("assessment-rate", draft)).content.decode()
 
-    headings = re.findall(r'<h2 id="section-\d+">([^<]+?) <span', html)
-    assert headings == [
+    labels = re.findall(r'<a href="[^"]*\?step=\d+"(?: aria-current="step")?>([^<]+)</a>', html)
+    assert labels == [
         "Essential knowledge",
         "Essential skills",
-        "Optional knowledge",
+        "Optional knowledge: computer programming (1 of 2)",
+        "Optional knowledge: computer programming (2 of 2)",
+        "Optional knowledge: other",
         "Optional skills",
     ]
+    assert "Step 1 of 6: Essential knowledge" in html
+
+
+def test_programming_languages_show_their_shared_description_once(alice_client, draft):
+    html = alice_client.get(url("assessment-rate", draft), {"step": 3}).content.decode()
+
+    assert "<strong>Each of these:</strong> The techniques and principles of software" in html
+    assert html.count("The techniques and principles of software development") == 1
+
+
+@pytest.mark.parametrize("step", ["0", "7", "x", "-1", "99999"])
+def test_a_step_the_profile_does_not_have_is_a_404(alice_client, draft, step):
+    response = alice_client.get(url("assessment-rate", draft), {"step": step})
+    assert response.status_code == 404
+
+
+def test_show_only_what_is_left_hides_the_rated_ones(alice_client, draft):
+    html = alice_client.get(url("assessment-rate", draft)).content.decode()
+    first = re.findall(r'<fieldset class="rating" id="competence-(\d+)"', html)
+    rate(draft, {int(first[0]): 3})
+
+    left = alice_client.get(url("assessment-rate", draft), {"step": 1, "left": 1})
+
+    shown = re.findall(r'<fieldset class="rating" id="competence-(\d+)"', left.content.decode())
+    assert shown == first[1:]
+    assert f'href="{url("assessment-rate", draft)}?step=1">Show every competence' in (
+        left.content.decode()
+    )
+
+
+def test_next_unrated_leads_to_the_first_competence_left_after_this_step(alice_client, draft):
+    steps = rating_steps(alice_client, draft)
+    second = re.findall(r'<fieldset class="rating" id="competence-(\d+)"', steps[1])
+    rate(draft, {int(second[0]): 2})
+
+    html = alice_client.get(url("assessment-rate", draft)).content.decode()
+
+    assert f'?step=2#competence-{second[1]}">Next unrated:' in html
+
+
+def test_next_saves_the_step_and_opens_the_following_one(alice_client, draft):
+    html = alice_client.get(url("assessment-rate", draft)).content.decode()
+    first = re.findall(r'<fieldset class="rating" id="competence-(\d+)"', html)
+
+    response = alice_client.post(
+        f"{url('assessment-rate', draft)}?step=1",
+        {f"c-{first[0]}": "4", "next": "step-2"},
+        follow=True,
+    )
+
+    assert response.redirect_chain == [(f"{url('assessment-rate', draft)}?step=2", 302)]
+    assert "Step 2 of 6: Essential skills" in response.content.decode()
+    assert stored(draft)[int(first[0])][1] == 4
+
+
+@pytest.mark.parametrize("go_to", ["step-x", "step-", "3", "step-99999999", "elsewhere"])
+def test_a_tampered_next_is_refused_and_writes_nothing(alice_client, draft, go_to):
+    cid = competences(draft)[0]
+
+    response = alice_client.post(url("assessment-rate", draft), {f"c-{cid}": "4", "next": go_to})
+
+    assert response.status_code == 400
+    assert stored(draft) == {}
 
 
 def test_saved_ratings_come_back_checked(alice_client, draft):
     first, second, third = competences(draft)[:3]
     rate(draft, {first: 3, second: None})
 
-    html = alice_client.get(url("assessment-rate", draft)).content.decode()
+    html = "".join(rating_steps(alice_client, draft))
 
     assert re.search(rf'name="c-{first}" value="3"[^>]*checked', html)
     assert re.search(rf'name="c-{second}" value="dk"[^>]*checked', html)
     assert not re.search(rf'name="c-{third}" value="[^"]*"[^>]*checked', html)
-    assert "Progress: 2 of 80 rated" in html
+    assert "2 of 80 rated" in html
 
 
 @pytest.mark.parametrize("htmx", [False, True])
@@ -80,7 +153,7 @@ def test_the_page_renders_the_same_with_or_without_htmx(alice_client, draft, htm
     headers = {"HX-Request": "true"} if htmx else {}
     response = alice_client.get(url("assessment-rate", draft), headers=headers)
     assert response.status_code == 200
-    assert response.content.decode().count('<fieldset class="rating"') == 80
+    assert response.content.decode().count('<fieldset class="rating"') == 7  # essential knowledge
 
 
 def test_an_autosave_stores_one_rating_and_answers_with_its_status(alice_client, draft):
@@ -95,7 +168,7 @@ def test_an_autosave_stores_one_rating_and_answers_with_its_status(alice_client,
     html = response.content.decode()
     assert response.status_code == 200
     assert f'<span id="status-{competence}" class="save-status saved"' in html
-    assert 'hx-swap-oob="true"' in html and "Progress: 1 of 80 rated" in html
+    assert 'hx-swap-oob="true"' in html and "1 of 80 rated" in html
     assert stored(draft) == {competence: (True, 2, "high", "")}
 
 
@@ -201,7 +274,7 @@ def test_a_note_without_a_level_keeps_the_level(alice_client, draft):
     )
 
     assert stored(draft)[competence] == (True, 2, "", "Ran the <b>VPN</b> rollout")
-    html = alice_client.get(url("assessment-rate", draft)).content.decode()
+    html = "".join(rating_steps(alice_client, draft))
     assert 'value="Ran the &lt;b&gt;VPN&lt;/b&gt; rollout"' in html
 
 
@@ -214,7 +287,7 @@ def test_a_note_before_any_level_is_kept_but_not_counted_as_rated(alice_client, 
         headers={"HX-Request": "true"},
     )
 
-    assert "Progress: 0 of 80 rated" in response.content.decode()
+    assert "0 of 80 rated" in response.content.decode()
     assert stored(draft)[competence] == (False, None, "low", "")
 
 
@@ -227,7 +300,7 @@ def test_the_plain_form_post_saves_every_answer_and_redirects(alice_client, draf
 
     response = alice_client.post(url("assessment-rate", draft), data, follow=True)
 
-    assert response.redirect_chain == [(url("assessment-rate", draft), 302)]
+    assert response.redirect_chain == [(f"{url('assessment-rate', draft)}?step=1", 302)]
     assert "Saved. 11 of 80 rated." in response.content.decode()
     saved = stored(draft)
     assert {cid: saved[cid][1] for cid in ids[:11]} == {

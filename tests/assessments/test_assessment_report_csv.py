@@ -14,7 +14,8 @@ from tests.assessments.conftest import rate, rate_all, url
 pytestmark = pytest.mark.django_db
 
 HEADER = (
-    "competence_uri,competence,relation,kind,reuse_level,target_level,weight,self_level,gap,met"
+    "competence_uri,competence,relation,kind,reuse_level,target_level,weight,self_level,state,"
+    "gap,met"
 )
 
 
@@ -44,14 +45,17 @@ def test_the_csv_has_the_header_and_one_row_per_competence(alice, alice_client, 
         "2",
         "1",
         "2",
+        "Rated",
         "0",
         "yes",
     ]
     essential = next(row for row in table[1:] if row[2] == "essential")
-    assert essential[5:] == ["3", "2", "2", "1", "no"]
+    assert essential[5:] == ["3", "2", "2", "Rated", "1", "no"]
 
 
-def test_unknown_levels_count_as_zero(alice_client, make_profile, alice):
+def test_dont_know_and_not_rated_leave_the_level_empty_and_count_as_zero(
+    alice_client, make_profile, alice
+):
     occupation = make_profile(2)
     first, _ = occupation.requirements.order_by("competence__title")
     assessment = assessment_start(user=alice, occupation=occupation)
@@ -60,8 +64,8 @@ def test_unknown_levels_count_as_zero(alice_client, make_profile, alice):
     table = rows(alice_client.get(url("assessment-report-csv", assessment)))
 
     assert [row[5:] for row in table[1:]] == [
-        ["3", "2", "0", "3", "no"],
-        ["2", "1", "0", "2", "no"],
+        ["3", "2", "", "Don't know", "3", "no"],
+        ["2", "1", "", "Not rated", "2", "no"],
     ]
 
 

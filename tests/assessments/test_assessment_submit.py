@@ -125,3 +125,22 @@ def test_the_review_page_renders_with_or_without_htmx(alice_client, draft, htmx)
     response = alice_client.get(url("assessment-submit", draft), headers=headers)
     assert response.status_code == 200
     assert "You rated 0 of 80 competences, and 0 of 23 essentials." in response.content.decode()
+
+
+def test_the_review_lists_what_is_unrated_and_what_leaving_it_costs(alice_client, draft):
+    optional = list(draft.occupation.requirements.filter(relation="optional"))
+    left = optional[:3]
+    rate_all(draft, lambda r: r.target_level)
+    Rating.objects.filter(assessment=draft, competence__in=[r.competence for r in left]).delete()
+    lines = list(draft.occupation.requirements.all())
+    wanted = sum(r.weight * r.target_level for r in lines)
+    reached = wanted - sum(r.weight * r.target_level for r in left)
+
+    html = main(alice_client.get(url("assessment-submit", draft)))
+
+    assert "3 optional competences not rated" in html
+    for r in left:
+        assert f'#competence-{r.competence_id}">{r.competence.title}</a>' in html
+    now = int(reached / wanted * 100 + Decimal("0.5"))
+    assert f"your readiness is <strong>{now}%</strong>" in html
+    assert "it would be up to <strong>100%</strong>" in html

@@ -121,6 +121,46 @@ def test_it_reads_the_v1_1_layout(tmp_path: Path) -> None:
     assert [(r.occupation_uri, r.relation, r.skill_uri) for r in dataset.relations] == RELATIONS
 
 
+def _write_hierarchy(directory: Path) -> None:
+    group = "http://data.europa.eu/esco/isced-f/0613"
+    (directory / "skillGroups_en.csv").write_text(
+        _csv([["conceptType", "conceptUri", "preferredLabel"], ["SkillGroup", group, "software"]])
+    )
+    rows = [
+        ["conceptType", "conceptUri", "broaderType", "broaderUri"],
+        ["KnowledgeSkillCompetence", SKILL + "python", "SkillGroup", group],
+        ["KnowledgeSkillCompetence", SKILL + "fix", "SkillGroup", group],
+        ["KnowledgeSkillCompetence", SKILL + "fix", "KnowledgeSkillCompetence", SKILL + "listen"],
+        ["KnowledgeSkillCompetence", SKILL + "cloud", "SkillGroup", group + "-unknown"],
+        ["SkillGroup", group, "SkillGroup", group],
+    ]
+    (directory / "broaderRelationsSkillPillar.csv").write_text(_csv(rows))
+
+
+def test_it_reads_what_each_skill_sits_under_when_the_export_has_the_hierarchy(
+    tmp_path: Path,
+) -> None:
+    without = esco.read_dataset([_write_v11(tmp_path / "esco")])
+    _write_hierarchy(tmp_path / "esco")
+    dataset = esco.read_dataset([tmp_path / "esco"])
+
+    assert not without.has_skill_groups and {s.group for s in without.skills} == {""}
+    assert dataset.has_skill_groups
+    assert {s.title: s.group for s in dataset.skills} == {
+        "Python": "software",
+        "fix hardware": "listen actively",  # a broader skill comes before a skill group
+        "listen actively": "",
+        "implement cloud security": "",  # a group the export does not have: none
+    }
+
+
+def test_a_skill_group_label_over_the_length_limit_is_refused(tmp_path: Path) -> None:
+    _write_hierarchy(_write_v11(tmp_path / "esco"))
+
+    with pytest.raises(DataError, match=r"skillGroups_en\.csv.*preferredLabel"):
+        esco.read_dataset([tmp_path / "esco"], limits={"skill.group": 5})
+
+
 def test_it_reads_the_v1_2_layout_with_label_columns_the_same_way(tmp_path: Path) -> None:
     old = esco.read_dataset([_write_v11(tmp_path / "v11")])
     new = esco.read_dataset([_write_v12(tmp_path / "v12")])
@@ -236,3 +276,10 @@ def test_it_reads_the_real_esco_v1_1_1_export(shared_data: Path) -> None:
     assert len(ict.relations) == 402
     assert sum(r.relation == "essential" for r in ict.relations) == 138
     assert len(ict.skills) == 250
+    # The skills hierarchy: what each skill sits under, a broader skill before a group.
+    assert dataset.has_skill_groups and ict.has_skill_groups
+    groups = {s.title: s.group for s in dataset.skills}
+    assert groups["Python (computer programming)"] == "computer programming"
+    assert groups["LDAP"] == "query languages"
+    assert groups["ICT system programming"] == "software and applications development and analysis"
+    assert sum(bool(s.group) for s in dataset.skills) > 13_000

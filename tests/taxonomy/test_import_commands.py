@@ -629,8 +629,27 @@ def test_it_imports_the_full_esco_v1_1_1_zips_and_reimports_with_nothing_written
     assert esco_lines.filter(relation="essential").count() == 64946 - 55
     assert OccupationGroup.objects.count() == 619
 
+    python = Competence.objects.get(title="Python (computer programming)")
+    assert python.group == "computer programming"  # from the skills hierarchy files
+
     output = run("import_esco", *zips)
     assert "Nothing changed." in output
+
+
+def test_an_export_without_the_skills_hierarchy_leaves_the_groups_as_they_are(tmp_path):
+    hierarchy = {
+        "skillGroups_en.csv": "conceptType,conceptUri,preferredLabel\n"
+        "SkillGroup,http://example.org/group/tools,tools\n",
+        "broaderRelationsSkillPillar.csv": "conceptType,conceptUri,broaderType,broaderUri\n"
+        f"KnowledgeSkillCompetence,{SKILL}2,SkillGroup,http://example.org/group/tools\n",
+    }
+    run("import_esco", write_esco(tmp_path / "with", **hierarchy), "--release", "ESCO test")
+    assert Competence.objects.get(uri=f"{SKILL}2").group == "tools"
+
+    output = run("import_esco", write_esco(tmp_path / "without"), "--release", "ESCO test")
+
+    assert "Nothing changed." in output
+    assert Competence.objects.get(uri=f"{SKILL}2").group == "tools"
 
 
 def test_it_imports_the_real_onet_excel_files_for_two_occupations(shared_data):

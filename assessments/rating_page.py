@@ -1,0 +1,292 @@
+"""What the rating page shows, worked out in Python rather than in the template: the
+profile in steps, each competence with its radios and carry-over mark, and the progress.
+
+A profile is rated in steps of at most STEP_SIZE competences, so that no page holds more
+than about 200 form controls: the profile's sections (essential knowledge, essential
+skills, ...), a long one split by ESCO's skills hierarchy ("computer programming" holds
+the programming languages) and, where a part is still too long, into equal halves.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.utils.formats import date_format
+
+from assessments.forms import DONT_KNOW, field_name
+from assessments.models import Assessment, Rating, RatingState, months_since
+from taxonomy.models import ProficiencyScale, Requirement
+
+STEP_SIZE = 20
+# A skills-hierarchy group of a long section gets a step of its own from this size on.
+GROUP_MIN = 8
+# Competences of a step whose descriptions differ only by their own name ("... in
+# Python.", "... in ABAP.") show that description once, from this many on.
+SHARED_MIN = 3
+SHARED_NAME = "[the competence named]"
+
+
+@dataclass(frozen=True)
+class Progress:
+    rated: int
+    total: int
+    essentials_rated: int
+    essentials: int
+    to_confirm: int  # carried over, neither changed nor confirmed
+
+    @property
+    def unrated(self) -> int:
+        return self.total - self.rated
+
+    @property
+    def missing_essentials(self) -> int:
+        return self.essentials - self.essentials_rated
+
+
+def progress(requirements: Sequence[Requirement], ratings: dict[int, Rating]) -> Progress:
+    answered = {cid for cid, r in ratings.items() if r.answered}
+    essentials = [r for r in requirements if r.relation == Requirement.Relation.ESSENTIAL]
+    return Progress(
+        rated=sum(r.competence_id in answered for r in requirements),
+        total=len(requirements),
+        essentials_rated=sum(r.competence_id in answered for r in essentials),
+        essentials=len(essentials),
+        to_confirm=sum(
+            ratings[r.competence_id].carried for r in requirements if r.competence_id in ratings
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class Mark:
+    """What the rating page says of a rating in a draft that started from an earlier
+    assessment: text beside the radios, which screen readers read with them."""
+
+    text: str
+    to_confirm: bool = False  # carried over, neither changed nor confirmed yet
+    stale: bool = False
+
+
+@dataclass(frozen=True)
+class Item:
+    requirement: Requirement
+    rating: Rating | None
+    name: str
+    options: list[tuple[str, str, bool]]  # radio value, label, checked
+    mark: Mark | None
+    description: str  # "" when the step shows it once for several
+
+
+@dataclass(frozen=True)
+class Step:
+    number: int  # from 1, as the address has it: ?step=2
+    label: str  # "Optional knowledge: computer programming (1 of 2)"
+    requirements: list[Requirement]
+    rated: int
+    to_confirm: int
+
+    @property
+    def total(self) -> int:
+        return len(self.requirements)
+
+    @property
+    def done(self) -> bool:
+        return self.rated == self.total and not self.to_confirm
+
+
+@dataclass(frozen=True)
+class Page:
+    """One step of the rating page, with what the navigator around it needs."""
+
+    steps: list[Step]
+    step: Step
+    items: list[Item]
+    shared_description: str
+    next_unrated: tuple[Step, Requirement] | None
+    only_left: bool
+
+    @property
+    def previous(self) -> Step | None:
+        return self.steps[self.step.number - 2] if self.step.number > 1 else None
+
+    @property
+    def next(self) -> Step | None:
+        return self.steps[self.step.number] if self.step.number < len(self.steps) else None
+
+    @property
+    def to_confirm(self) -> str:
+        """The competences of this step still to confirm, as its button names them."""
+        return ",".join(
+            str(i.requirement.competence_id) for i in self.items if i.mark and i.mark.to_confirm
+        )
+
+
+def left(requirement: Requirement, ratings: dict[int, Rating]) -> bool:
+    """Still to do: not answered, or carried over and neither changed nor confirmed."""
+    rating = ratings.get(requirement.competence_id)
+    return rating is None or not rating.answered or rating.carried
+
+
+def plan(requirements: Sequence[Requirement], ratings: dict[int, Rating]) -> list[Step]:
+    """The profile in steps; `requirements` in title order, their competences loaded."""
+    parts: list[tuple[str, list[Requirement]]] = []
+    for section in Requirement.SECTIONS:
+        lines = [
+            r
+            for r in requirements
+            if r.relation == section.relation and r.competence.kind == section.kind
+        ]
+        if len(lines) <= STEP_SIZE:
+            parts.extend([(section.label, lines)] if lines else [])
+            continue
+        sizes = Counter(r.competence.group for r in lines)
+        # The largest groups first, each a part of its own.
+        groups = [g for g, n in sizes.most_common() if g and n >= GROUP_MIN]
+        for group in groups:
+            parts.append(
+                (f"{section.label}: {group}", [r for r in lines if r.competence.group == group])
+            )
+        rest = [r for r in lines if r.competence.group not in groups]
+        if rest:
+            parts.append((f"{section.label}: other" if groups else section.label, rest))
+    steps: list[Step] = []
+    for label, lines in parts:
+        count = math.ceil(len(lines) / STEP_SIZE)
+        size = math.ceil(len(lines) / count)
+        for n in range(count):
+            chunk = lines[n * size : (n + 1) * size]
+            steps.append(
+                Step(
+                    number=len(steps) + 1,
+                    label=f"{label} ({n + 1} of {count})" if count > 1 else label,
+                    requirements=chunk,
+                    rated=sum(
+                        getattr(ratings.get(r.competence_id), "answered", False) for r in chunk
+                    ),
+                    to_confirm=sum(
+                        getattr(ratings.get(r.competence_id), "carried", False) for r in chunk
+                    ),
+                )
+            )
+    return steps
+
+
+def step_of(steps: Sequence[Step], competence_id: int) -> Step | None:
+    for step in steps:
+        if any(r.competence_id == competence_id for r in step.requirements):
+            return step
+    return None
+
+
+def page(
+    assessment: Assessment,
+    requirements: Sequence[Requirement],
+    ratings: dict[int, Rating],
+    scale: ProficiencyScale,
+    *,
+    number: int,
+    only_left: bool,
+    now: datetime,
+) -> Page | None:
+    """Step `number` of the rating page; None when the profile has no such step."""
+    steps = plan(requirements, ratings)
+    if not 1 <= number <= len(steps):
+        return None
+    step = steps[number - 1]
+    lines = [r for r in step.requirements if left(r, ratings)] if only_left else step.requirements
+    shared = shared_description(step.requirements)
+    items = [item(assessment, r, ratings, scale, now, shared_description=shared) for r in lines]
+    # The stale carried ratings first: they most need a look.
+    items.sort(key=lambda i: not (i.mark and i.mark.stale and i.mark.to_confirm))
+    return Page(
+        steps=steps,
+        step=step,
+        items=items,
+        shared_description=shared.replace("{}", SHARED_NAME),
+        next_unrated=next_unrated(steps, ratings, after=step),
+        only_left=only_left,
+    )
+
+
+def next_unrated(
+    steps: Sequence[Step], ratings: dict[int, Rating], *, after: Step
+) -> tuple[Step, Requirement] | None:
+    """The first competence still to do after this step's, going round to the start."""
+    order = [*steps[after.number :], *steps[: after.number]]
+    for step in order:
+        for requirement in step.requirements:
+            if left(requirement, ratings):
+                return step, requirement
+    return None
+
+
+def _template(requirement: Requirement) -> str:
+    """The description with the competence's own name as "{}"."""
+    competence = requirement.competence
+    name = re.sub(r"\s*\(.*\)$", "", competence.title)
+    description = competence.description.replace("{", "(").replace("}", ")")
+    return description.replace(name, "{}") if name else description
+
+
+def shared_description(requirements: Iterable[Requirement]) -> str:
+    """The description most of a step's competences share but for their names, if at
+    least SHARED_MIN do ("{}" where each name goes); else ""."""
+    counts = Counter(_template(r) for r in requirements if "{}" in _template(r))
+    if not counts:
+        return ""
+    text, count = counts.most_common(1)[0]
+    return text if count >= SHARED_MIN else ""
+
+
+def _choice(rating: Rating | None) -> str:
+    """The checked radio's value, "" when none is."""
+    if rating is None or not rating.answered:
+        return ""
+    return DONT_KNOW if rating.level is None else str(rating.level)
+
+
+def _mark(assessment: Assessment, rating: Rating | None, names: dict[int, str], now) -> Mark | None:
+    if assessment.carried_from is None:
+        return None
+    if rating is None or rating.carried_from is None:
+        answered = rating is not None and rating.answered
+        return Mark("New in this round" if answered else "New: rate this")
+    if rating.carried:
+        since = assessment.carried_from.submitted_at
+        text = f"Carried over from {date_format(since, 'j F Y')}"
+        stale = rating.is_stale(now)
+        if stale:
+            text += f"; rated {months_since(rating.rated_at, now)} months ago"
+        return Mark(text, to_confirm=True, stale=stale)
+    before = rating.carried_from
+    if (before.answered, before.level) == (rating.answered, rating.level):
+        return Mark("Still accurate: confirmed")
+    was = RatingState.DONT_KNOW.label if before.level is None else names.get(before.level, "")
+    return Mark(f"Changed: was {was}")
+
+
+def item(
+    assessment: Assessment,
+    requirement: Requirement,
+    ratings: dict[int, Rating],
+    scale: ProficiencyScale,
+    now,
+    *,
+    shared_description: str = "",
+) -> Item:
+    rating = ratings.get(requirement.competence_id)
+    choice = _choice(rating)
+    radios = [(str(level.value), level.name) for level in scale.ordered_levels]
+    radios.append((DONT_KNOW, RatingState.DONT_KNOW.label))
+    options = [(value, name, value == choice) for value, name in radios]
+    mark = _mark(assessment, rating, scale.level_names, now)
+    shared = shared_description and _template(requirement) == shared_description
+    description = "" if shared else requirement.competence.description
+    return Item(
+        requirement, rating, field_name(requirement.competence_id), options, mark, description
+    )

@@ -1,0 +1,122 @@
+"""axe-core on every page each role reaches, on a desktop and a phone, with the demo data and
+with hostile labels: WCAG 2.2 AA, axe's default rules (best practices included) and the
+WCAG 2.2 rules axe leaves off by default. Any violation fails, named with its elements."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.contrib.auth.models import User
+from playwright.sync_api import Page
+
+from assessments.models import Assessment
+from taxonomy.models import Competence, Occupation
+from teams.models import Team
+from tests.browser.conftest import sign_in
+
+pytestmark = pytest.mark.browser
+
+VIEWPORTS = {"desktop": (1280, 800), "phone": (390, 844)}
+OPTIONS = {
+    "resultTypes": ["violations"],
+    # Off by default in axe 4.12, and part of WCAG 2.2 AA (2.5.8 Target Size, Minimum).
+    "rules": {"target-size": {"enabled": True}},
+}
+HOSTILE = '<img src=x onerror="alert(1)"> «Ünïcødé» & "quotes" averyverylongwordwithoutabreak'
+
+axe = Axe()
+
+
+def violations(page: Page) -> list[str]:
+    results = axe.run(page, options=OPTIONS).response["violations"]
+    return [
+        f"{page.url} {v['id']} ({v['impact']}): {v['help']} — "
+        + ", ".join(str(node["target"]) for node in v["nodes"][:5])
+        for v in results
+    ]
+
+
+def technician_pages(technician: User) -> list[str]:
+    draft = Assessment.objects.drafts().get(user=technician)
+    done = Assessment.objects.submitted().filter(user=technician).latest("submitted_at")
+    return [
+        "/assessments/",
+        f"/assessments/{draft.pk}/rate/",
+        f"/assessments/{draft.pk}/rate/?step=3",
+        f"/assessments/{draft.pk}/rate/?step=1&left=1",
+        f"/assessments/{draft.pk}/submit/",
+        f"/assessments/{done.pk}/report/",
+        "/occupations/",
+        "/occupations/?q=network",
+        "/occupations/3512.4/",
+        "/groups/351/",
+        "/about/",
+        "/accounts/password/",
+        "/no-such-page/",
+    ]
+
+
+def manager_pages() -> list[str]:
+    team = Team.objects.get(name="ICT support")
+    member = team.memberships.first().user
+    latest = Assessment.objects.submitted().filter(user=member).latest("submitted_at")
+    return [
+        "/assessments/teams/",
+        f"/assessments/teams/{team.pk}/",
+        f"/assessments/teams/{team.pk}/?sort=-readiness",
+        f"/assessments/teams/{team.pk}/review/{latest.pk}/",
+        f"/assessments/teams/{team.pk}/review/{latest.pk}/?show=all",
+        f"/assessments/teams/{team.pk}/exports/",
+    ]
+
+
+def admin_pages() -> list[str]:
+    technician = Occupation.objects.get(code="3512.4")
+    return [
+        "/admin/",
+        "/admin/taxonomy/occupation/",
+        f"/admin/taxonomy/occupation/{technician.pk}/change/",  # the profile inline
+        "/admin/taxonomy/competence/",
+    ]
+
+
+def check(page: Page, paths: list[str]) -> list[str]:
+    found = []
+    for path in paths:
+        response = page.goto(path)
+        assert response is not None and response.status in (200, 404), path
+        found += violations(page)
+    return found
+
+
+def make_hostile() -> None:
+    """Labels a hostile or careless admin could type, where pages show them."""
+    occupation = Occupation.objects.get(code="3512.4")
+    Occupation.objects.filter(pk=occupation.pk).update(title=f"ICT technician {HOSTILE}")
+    first = occupation.requirements.order_by("competence__title").first().competence
+    Competence.objects.filter(pk=first.pk).update(title=HOSTILE, description=HOSTILE)
+    Team.objects.filter(name="ICT support").update(name=f"ICT support {HOSTILE}")
+
+
+@pytest.mark.parametrize("labels", ["demo", "hostile"])
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+def test_no_page_a_role_reaches_has_an_accessibility_violation(
+    new_page: Callable[..., Page], demo_technician: User, viewport: str, labels: str
+):
+    width, height = VIEWPORTS[viewport]
+    team_pages = manager_pages()  # before the team's name changes
+    if labels == "hostile":
+        make_hostile()
+    found = []
+    for username, paths in (
+        ("technician", technician_pages(demo_technician)),
+        ("manager", team_pages),
+        ("admin", admin_pages()),
+    ):
+        page = new_page(viewport={"width": width, "height": height})
+        found += check(page, ["/accounts/login/"])  # signed out
+        sign_in(page, username)
+        found += check(page, paths)
+    assert not found, "\n".join(found)
