@@ -40,6 +40,11 @@ class Resource:
 class Gap:
     line: scoring.Line
     resources: tuple[Resource, ...]
+    gain: int  # readiness points closing it adds, whole and half up
+
+
+# The report leads with this many gaps: essentials first, then those that raise readiness most.
+CLOSE_FIRST = 5
 
 
 @dataclass(frozen=True)
@@ -102,6 +107,8 @@ class Review:
 
 @dataclass(frozen=True)
 class GapReport:
+    """Everything the gap report page shows, and the API serialises."""
+
     assessment_id: int
     occupation_code: str
     occupation_title: str
@@ -117,6 +124,14 @@ class GapReport:
     matches: tuple[CareerMatch, ...]
     review: Review | None
     stale: tuple[StaleLine, ...]
+
+    @property
+    def close_first(self) -> tuple[Gap, ...]:
+        return self.gaps[:CLOSE_FIRST]
+
+    @property
+    def other_gaps(self) -> tuple[Gap, ...]:
+        return self.gaps[CLOSE_FIRST:]
 
 
 @dataclass(frozen=True)
@@ -182,7 +197,14 @@ def gap_report(assessment: Assessment) -> GapReport:
                 [section.label for section in Requirement.SECTIONS],
             )
         ),
-        gaps=tuple(Gap(line, tuple(resources.get(line.key, ()))) for line in gaps),
+        gaps=tuple(
+            Gap(
+                line,
+                tuple(resources.get(line.key, ())),
+                scoring.percent(scoring.readiness_gain(line, lines)) or 0,
+            )
+            for line in gaps
+        ),
         strengths=tuple(scoring.strengths(lines)),
         breakdowns=(
             _breakdown(lines, "By kind", "Kind", "kind", Competence.Kind),

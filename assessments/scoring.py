@@ -106,6 +106,13 @@ def ordered_gaps(lines: Iterable[Line]) -> list[Line]:
     return sorted(gaps, key=lambda line: (not line.essential, -line.weighted_gap, line.title))
 
 
+def readiness_gain(line: Line, lines: Iterable[Line]) -> Fraction:
+    """How much closing this one gap raises readiness: weight × gap over Σ weight × target
+    (a share; 0 when nothing is asked)."""
+    wanted = sum((Fraction(other.weight) * other.target for other in lines), Fraction(0))
+    return Fraction(line.weighted_gap) / wanted if wanted else Fraction(0)
+
+
 def strengths(lines: Iterable[Line]) -> list[Line]:
     """Lines rated above target, the furthest above first."""
     above = [line for line in lines if line.score > line.target]

@@ -34,6 +34,7 @@ from taxonomy.models import (
     ProficiencyScale,
     Requirement,
 )
+from taxonomy.views import suggestions
 
 ESSENTIAL = Requirement.Relation.ESSENTIAL
 NO_ROLE = "Your account has no role that may assess itself: ask an administrator."
@@ -61,7 +62,8 @@ def _requirements(assessment: Assessment) -> QuerySet[Requirement]:
 @require_GET
 def assessment_list(request: HtmxHttpRequest) -> HttpResponse:
     entries = reports.assessment_entries(request.user)
-    return render(request, "assessments/assessment_list.html", {"rows": entries})
+    context = {"rows": entries, "suggestions": suggestions(request)}
+    return render(request, "assessments/assessment_list.html", context)
 
 
 def occupation_start_panel(request: HtmxHttpRequest, occupation: Occupation) -> str:

@@ -6,6 +6,7 @@ ESCO v1.1.1 line from an O*NET 29.3 one or from a hand edit (release empty).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import NamedTuple
@@ -119,17 +120,70 @@ class OccupationGroup(models.Model):
         return [line for line in self.related.splitlines() if line.strip()]
 
 
+# What people in an ICT team type, and what ESCO and ISCO-08 call it: "help desk" finds
+# ISCO 3512 "ICT user support technicians" (the ICT technician included), "IT" finds "ICT".
+SEARCH_WORDS = {
+    "it": ("it", "ict"),
+    "ict": ("ict", "it"),
+    "helpdesk": ("helpdesk", "help desk", "user support"),
+    "help desk": ("help desk", "helpdesk", "user support"),
+    "service desk": ("service desk", "help desk", "helpdesk", "user support"),
+    "support": ("support",),
+    "sysadmin": ("system administrator", "systems administrator"),
+    "network admin": ("network administrator", "network technician"),
+}
+SEARCH_FIELDS = ("title", "alt_labels", "group__title")
+
+
+def search_terms(q: str) -> list[tuple[str, ...]]:
+    """The query as terms, each with the words that may stand for it: two-word phrases
+    SEARCH_WORDS knows first, then the words, at most 8."""
+    words = q.lower().split()
+    terms, i = [], 0
+    while i < len(words) and len(terms) < 8:
+        pair = " ".join(words[i : i + 2])
+        if pair in SEARCH_WORDS:
+            terms.append(SEARCH_WORDS[pair])
+            i += 2
+        else:
+            terms.append(SEARCH_WORDS.get(words[i], (words[i],)))
+            i += 1
+    return terms
+
+
+# Matched as whole words only: inside other words they are everywhere ("digital", "with").
+WHOLE_WORDS = {"it"}
+
+
+def _matches(text: str) -> Q:
+    """`text` in any searched field, as part of a word, so that a search as one types
+    finds "network" from "netw"; a WHOLE_WORDS word only as a word of its own."""
+    if text not in WHOLE_WORDS:
+        lookups = {f"{field}__icontains": text for field in SEARCH_FIELDS}
+    else:
+        pattern = rf"(^|[^a-z0-9]){re.escape(text)}([^a-z0-9]|$)"
+        lookups = {f"{field}__iregex": pattern for field in SEARCH_FIELDS}
+    q = Q()
+    for lookup, value in lookups.items():
+        q |= Q(**{lookup: value})
+    return q
+
+
 class OccupationQuerySet(models.QuerySet):
     def search(self, q: str) -> OccupationQuerySet:
-        """Title, alternative label or code; every word must match somewhere."""
+        """Title, alternative label, ISCO group title or code; every term must match
+        somewhere, in its own words or in one SEARCH_WORDS gives for it."""
         q = q.strip()
         if not q:
             return self
         if q[0].isdigit():
             return self.filter(Q(code__startswith=q) | Q(group__code__startswith=q))
         result = self
-        for word in q.split()[:8]:
-            result = result.filter(Q(title__icontains=word) | Q(alt_labels__icontains=word))
+        for term in search_terms(q):
+            either = Q()
+            for text in term:
+                either |= _matches(text)
+            result = result.filter(either)
         return result
 
     def summarise_profiles(self) -> int:

@@ -21,5 +21,8 @@ class OccupationTable(tables.Table):
         empty_text = "No occupation matches. Try fewer or shorter words, or an ISCO code."
         order_by = ("title",)
 
+    def render_requirement_count(self, value: int) -> str:
+        return str(value) if value else "No profile yet"
+
     def render_group(self, value) -> str:
         return format_html('<a href="{}">{}</a>', value.get_absolute_url(), value)

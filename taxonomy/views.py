@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch
@@ -21,6 +22,23 @@ from taxonomy.tables import OccupationTable
 # imports them. Each panel returns HTML.
 LIST_FIELDS = ["title", "code", "group", "source", "essential_count", "requirement_count"]
 OCCUPATION_PANELS: list[Callable[[HttpRequest, Occupation], str]] = []
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """An occupation to offer someone first, and why ("Your team ICT support")."""
+
+    why: str
+    occupation: Occupation
+
+
+# Likewise the occupations to offer the signed-in person first (teams: the one their team
+# assesses them against), shown above the search.
+SUGGESTIONS: list[Callable[[HttpRequest], list[Suggestion]]] = []
+
+
+def suggestions(request: HttpRequest) -> list[Suggestion]:
+    return [s for source in SUGGESTIONS for s in source(request)]
 
 
 @require_GET
@@ -46,7 +64,8 @@ def occupation_list(request: HtmxHttpRequest) -> HttpResponse:
     if request.htmx and not request.htmx.boosted:
         template += "#results"
     groups = OccupationGroup.objects.filter(code__startswith="35").order_by("code")
-    return render(request, template, {"table": table, "q": q, "groups": groups})
+    context = {"table": table, "q": q, "groups": groups, "suggestions": suggestions(request)}
+    return render(request, template, context)
 
 
 def _profile(occupation: Occupation) -> list[tuple[str, list[tuple[str, list[Requirement]]]]]:

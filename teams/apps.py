@@ -9,5 +9,8 @@ class TeamsConfig(AppConfig):
 
     def ready(self) -> None:
         from taxonomy.tasks import IMPORT_COMMANDS
+        from taxonomy.views import SUGGESTIONS
+        from teams.views import team_suggestions
 
         IMPORT_COMMANDS.add("import_people")  # queueable with enqueue_import
+        SUGGESTIONS.append(team_suggestions)

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from fractions import Fraction
 from statistics import fmean
 
 from django.db.models import (
@@ -32,6 +33,7 @@ from django.db.models.functions import Greatest
 from django.db.models.lookups import Exact
 from django.utils import timezone
 
+from assessments import scoring
 from assessments.models import Assessment, Rating, counted_level, stale_before
 from taxonomy.models import Occupation, Requirement
 from teams.models import MEMBER_STATES, Membership, Team
@@ -163,6 +165,68 @@ def competence_figures(lines: Iterable[Requirement]) -> list[CompetenceFigures]:
         )
         for line in lines
     ]
+
+
+@dataclass(frozen=True)
+class Thin:
+    """A competence fewer than two members meet, and who does."""
+
+    title: str
+    relation: str
+    meeting: tuple[str, ...]  # the names of the members who meet it: none or one
+
+
+@dataclass(frozen=True)
+class TeamSummary:
+    """What the team report leads with."""
+
+    readiness: int | None  # the mean of the members' reviewed readiness
+    assessed: int
+    members: int
+    essential_gaps: tuple[str, ...]  # the names of members with an essential gap
+    thin: tuple[Thin, ...]  # essentials first
+
+
+def team_summary(
+    team: Team, occupation: Occupation, assessed: list[dict], *, top_level: int
+) -> TeamSummary:
+    """The team at a glance, for `assessed` (Team.assessed_members of `occupation`).
+    Four queries, however many members."""
+    figures = [m for m in member_figures(team.memberships.with_latest()) if m.assessment_id]
+    names = {m["latest_id"]: m["member_name"] for m in assessed}
+    risky = [
+        r
+        for r in competence_summary(occupation, list(names), top_level=top_level).order_by(
+            "relation", "competence__title"
+        )
+        if r.coverage_risk
+    ]
+    meeting: dict[int, list[str]] = {}
+    rows = (
+        Rating.objects.filter(
+            assessment_id__in=list(names),
+            competence_id__in=[r.competence_id for r in risky],
+            relation__gt="",
+        )
+        .with_counted_level()
+        .filter(counted__gte=F("target_level"))
+        .values_list("competence_id", "assessment_id")
+    )
+    for competence_id, assessment_id in rows:
+        meeting.setdefault(competence_id, []).append(names[assessment_id])
+    readiness = [m.readiness for m in figures if m.readiness is not None]
+    return TeamSummary(
+        readiness=scoring.percent(Fraction(sum(readiness), 100 * len(readiness)))
+        if readiness
+        else None,
+        assessed=len(figures),
+        members=team.memberships.count(),
+        essential_gaps=tuple(sorted(m.name for m in figures if m.essential_gaps)),
+        thin=tuple(
+            Thin(r.competence.title, r.relation, tuple(sorted(meeting.get(r.competence_id, []))))
+            for r in risky
+        ),
+    )
 
 
 @dataclass(frozen=True)

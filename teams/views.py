@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, QuerySet
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
@@ -20,9 +20,10 @@ from assessments.services import AssessmentError
 from config.http import HtmxHttpRequest, download, refuse
 from config.ratelimit import rate_limited, refusal
 from taxonomy.models import Occupation, ProficiencyScale, Requirement
+from taxonomy.views import Suggestion
 from teams import exports, reports
 from teams.forms import read_agreements, read_validations
-from teams.models import Team, TeamExport
+from teams.models import Membership, Team, TeamExport
 from teams.services import (
     Validation,
     agreed_level,
@@ -147,6 +148,7 @@ def team_report(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         }
     if part:
         return render(request, f"teams/team_report.html#{part}", context)
+    context["summary"] = reports.team_summary(team, occupation, assessed, top_level=scale.top_level)
     points = reports.readiness_by_month(team)
     context["timeline"] = points
     context["timeline_chart"] = charts.line(
@@ -337,3 +339,19 @@ def _review_save(request, team, assessment, ratings, reasons, levels, view) -> H
     messages.success(request, "Review saved.")
     url = reverse("teams:team-review", args=[team.pk, assessment.pk])
     return redirect(f"{url}?show={view}" if view != "needs" else url)
+
+
+def team_suggestions(request: HttpRequest) -> list[Suggestion]:
+    """The occupation each of the person's teams assesses them against, to offer first."""
+    if not request.user.is_authenticated:
+        return []
+    memberships = (
+        Membership.objects.filter(user=request.user)
+        .select_related("team__occupation", "occupation")
+        .order_by("team__name")
+    )
+    return [
+        Suggestion(f"Your team {m.team.name}", m.occupation or m.team.occupation)
+        for m in memberships
+        if m.occupation or m.team.occupation
+    ]

@@ -173,3 +173,45 @@ document.addEventListener("DOMContentLoaded", () => {
     notice.hidden = true;
   });
 });
+
+// The team report's tables sort, filter and page through links htmx swaps in place. The
+// swap replaces the link or button used: focus goes back to the control in its place, and
+// a live region says what changed, as a page load would.
+const FOCUSABLE = "a[href], button, input:not([type=hidden]), select, textarea, [tabindex]";
+let refocus = null;
+
+function controlKey(control) {
+  return `${control.tagName} ${control.getAttribute("name") || ""} ${control.textContent.trim()}`;
+}
+
+document.addEventListener("htmx:beforeSwap", (event) => {
+  const section = event.detail.target;
+  const active = document.activeElement;
+  // Only the sections that swap themselves in (hx-boost): an autosave swaps nothing.
+  if (!section.id || !section.hasAttribute("hx-boost") || !section.contains(active)) return;
+  const controls = [...section.querySelectorAll(FOCUSABLE)];
+  refocus = { id: section.id, key: controlKey(active), index: controls.indexOf(active) };
+});
+
+document.addEventListener("htmx:afterSettle", () => {
+  if (!refocus) return;
+  const section = document.getElementById(refocus.id);
+  const controls = section ? [...section.querySelectorAll(FOCUSABLE)] : [];
+  // The same control (a sort link keeps its text), else the one in its place.
+  const control =
+    controls.find((c) => controlKey(c) === refocus.key) ||
+    controls[Math.min(refocus.index, controls.length - 1)];
+  if (control) control.focus();
+  const status = document.getElementById("swap-status");
+  if (section && status) {
+    const heading = section.querySelector("h2, h3");
+    const sorted = section.querySelector("th.asc, th.desc");
+    let text = `${heading ? heading.textContent.trim().replace(/\s+/g, " ") : "Table"} updated`;
+    if (sorted) {
+      const order = sorted.classList.contains("asc") ? "ascending" : "descending";
+      text += `, sorted by ${sorted.textContent.trim()} ${order}`;
+    }
+    status.textContent = `${text}.`;
+  }
+  refocus = null;
+});

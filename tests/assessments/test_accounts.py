@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.contrib.auth.models import Group, User
 from django.core.management import CommandError, call_command
@@ -95,3 +97,12 @@ def test_a_wrong_old_password_changes_nothing(alice_client, alice):
     assert "Your old password was entered incorrectly" in response.content.decode()
     alice.refresh_from_db()
     assert alice.check_password("a-long-password-1")
+
+
+def test_the_password_rules_are_read_out_with_the_new_password_field(alice_client):
+    html = alice_client.get(reverse("password_change")).content.decode()
+
+    field = re.search(r'<input type="password" name="new_password1"[^>]*>', html)[0]
+    assert 'aria-describedby="id_new_password1_helptext"' in field
+    rules = html[html.index('id="id_new_password1_helptext"') :]
+    assert "at least 12 characters" in rules[: rules.index("</div>")]

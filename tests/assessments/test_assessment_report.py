@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from assessments.models import Assessment, LearningResource
+from assessments.services import assessment_start
 from taxonomy.models import Competence, Occupation, Requirement
 from tests.assessments.conftest import rate_all, submitted, url
 
@@ -253,3 +254,31 @@ def test_the_readiness_of_the_real_technician_profile(alice, alice_client, techn
     )
     assert f'data-testid="readiness">{expected}%<' in html
     assert f'data-testid="essentials-met">{met} of 23<' in html
+
+
+def test_the_report_leads_with_the_gaps_to_close_first_and_what_each_adds(alice_client, six_report):
+    html = alice_client.get(url("assessment-report", six_report)).content.decode()
+
+    first = html[html.index('id="gaps-heading"') : html.index('id="chart-heading"')]
+    assert "Close these first <span" in first
+    # Competence 003: essential, weight 2 × gap 2 of Σ weight × target 20: 20 points.
+    assert re.search(
+        r"T-6 competence 003.*?closing it adds <strong>20 points</strong>", first, re.S
+    )
+    assert "<summary>How this is worked out" in first  # the arithmetic one click away
+    assert html.index('id="gaps-heading"') < html.index('id="chart-heading"')
+
+
+def test_beyond_the_first_five_the_gaps_are_listed_after_the_chart(
+    alice, alice_client, make_profile
+):
+    occupation = make_profile(9)
+    assessment = assessment_start(user=alice, occupation=occupation)
+
+    html = alice_client.get(url("assessment-report", assessment)).content.decode()
+
+    first = html[html.index('id="gaps-heading"') : html.index('id="chart-heading"')]
+    other = html[html.index('id="other-gaps-heading"') : html.index('id="strengths-heading"')]
+    assert len(re.findall(r"<h3>", first)) == 5
+    assert len(re.findall(r"<h3>", other)) == 4
+    assert '<ol class="gap-list" start="6">' in other

@@ -304,3 +304,26 @@ def test_the_rating_page_and_the_report_fit_a_phone(
     page.get_by_role("link", name=re.compile("^Gap report")).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Gap report: ICT technician")
     assert fits_the_viewport(page)
+
+
+def test_the_report_leads_with_what_to_do_and_its_chart_reads_on_a_phone(
+    new_page: Callable[..., Page], demo_technician: User
+):
+    page = new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    sign_in(page, "technician")
+    report = Assessment.objects.submitted().get(user=demo_technician)
+    page.goto(f"/assessments/{report.pk}/report/")
+
+    headings = page.get_by_role("heading", level=2).all_inner_texts()
+    assert headings.index(next(h for h in headings if h.startswith("Close these first"))) < (
+        headings.index("Target and self level by group")
+    )
+    sizes = page.locator("svg.bar-chart text").evaluate_all(
+        "texts => texts.map(t => t.getBoundingClientRect().height)"
+    )
+    # A glyph box is about 1.2 font sizes high: 12 px text is at least 14 px high.
+    assert sizes and min(sizes) >= 14, min(sizes)
+    assert fits_the_viewport(page)
+    first = page.locator("li.gap").first
+    first.get_by_text("How this is worked out").click()
+    expect(first.get_by_text(re.compile(r"gap \d+; weight"))).to_be_visible()

@@ -210,3 +210,46 @@ def test_the_team_report_fits_a_phone_and_its_heat_map_scrolls_by_keyboard(
     # Chromium scrolls by keyboard smoothly: wait for the animation rather than read it mid-way.
     page.wait_for_function("element => element.scrollLeft > 0", arg=heat_map.element_handle())
     assert fits_the_viewport(page)
+
+
+def test_sorting_by_keyboard_keeps_focus_on_the_header_and_says_what_changed(
+    page: Page, demo_technician: User
+):
+    sign_in(page, "manager")
+    page.get_by_role("link", name="My teams").click()
+    page.get_by_role("link", name="ICT support").click()
+    expect(page.get_by_test_id("team-readiness")).to_have_text(re.compile(r"^\d+%$"))
+
+    link = members(page).get_by_role("link", name="Readiness", exact=True)
+    link.focus()
+    page.keyboard.press("Enter")
+
+    expect(page).to_have_url(re.compile(r"\?m-sort=readiness$"))
+    status = page.locator("#swap-status[aria-live=polite]")
+    expect(status).to_have_text(
+        re.compile(r"^Members \(\d+\) updated, sorted by Readiness ascending\.$")
+    )
+    focused = page.evaluate("document.activeElement.textContent.trim()")
+    assert focused == "Readiness"
+    page.keyboard.press("Enter")  # and again, without reaching for the mouse
+    expect(page).to_have_url(re.compile(r"\?m-sort=-readiness$"))
+    expect(status).to_contain_text("descending")
+
+
+def test_the_heat_map_shows_several_members_at_once_on_a_phone(
+    new_page: Callable[..., Page], demo_technician: User
+):
+    page = new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    sign_in(page, "manager")
+    page.get_by_role("link", name="My teams").click()
+    page.get_by_role("link", name="ICT support").click()
+
+    heat_map = page.get_by_role("region", name="Heat map table (scrolls)")
+    visible = heat_map.evaluate(
+        """region => {
+            const box = region.getBoundingClientRect();
+            return [...region.querySelectorAll('thead th')].slice(1)
+                .filter(th => th.getBoundingClientRect().right <= box.right).length;
+        }"""
+    )
+    assert visible >= 4

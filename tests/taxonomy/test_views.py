@@ -48,10 +48,27 @@ def test_search_finds_occupations_by_title_alternative_label_and_code(alice_clie
     by_code = alice_client.get(LIST, {"q": "15-1232"}).content.decode()
     by_group = alice_client.get(LIST, {"q": "3513"}).content.decode()
 
-    assert "ICT help desk agent" in by_title and "ICT technician" not in by_title
+    assert "ICT help desk agent" in by_title
     assert "ICT technician" in by_label
     assert "Computer User Support Specialists" in by_code
     assert "ICT network technician" in by_group
+
+
+@pytest.mark.parametrize("q", ["help desk", "service desk", "IT support", "helpdesk"])
+def test_the_words_an_ict_team_uses_find_the_ict_technician(alice_client, q):
+    found = alice_client.get(LIST, {"q": q}).context["table"].data.data
+    assert "3512.4" in {o.code for o in found}
+
+
+def test_it_is_a_word_of_its_own_not_a_part_of_others(alice_client):
+    found = {o.code for o in alice_client.get(LIST, {"q": "it"}).context["table"].data.data}
+    assert "3512.4" in found  # "ICT technician", "IT technician"
+    assert "3511.1" not in found  # "data centre operator": "it" only inside words there
+
+
+def test_a_partial_word_finds_what_it_begins(alice_client):
+    found = {o.code for o in alice_client.get(LIST, {"q": "netw tech"}).context["table"].data.data}
+    assert "3513.2" in found
 
 
 def test_an_htmx_search_returns_only_the_results_fragment(alice_client):
@@ -348,3 +365,27 @@ def test_every_page_that_lists_codes_answers_for_every_shape_of_code(alice_clien
 def test_every_code_the_model_accepts_makes_an_address_that_leads_back_to_it(code):
     for name in ("taxonomy:occupation-detail", "taxonomy:occupation-profile-csv"):
         assert resolve(reverse(name, args=[code])).kwargs == {"code": code}
+
+
+def test_a_member_is_offered_the_occupation_their_team_assesses_them_against(alice, alice_client):
+    from teams.models import Membership, Team
+
+    team = Team.objects.create(
+        name="Service <b>desk</b>", occupation=Occupation.objects.get(code="3512.4")
+    )
+    Membership.objects.create(team=team, user=alice)
+
+    for url in (LIST, reverse("assessments:assessment-list")):
+        html = alice_client.get(url).content.decode()
+        assert "Your team Service &lt;b&gt;desk&lt;/b&gt; assesses you against" in html
+        assert (
+            f'<a href="{detail("3512.4")}"><strong>ICT technician</strong> — start here</a>' in html
+        )
+
+
+def test_an_occupation_without_a_profile_says_so_in_the_list(alice_client):
+    Occupation.objects.create(code="9999.9", title="Zzz profile-less occupation")
+
+    html = alice_client.get(LIST, {"q": "profile-less"}).content.decode()
+
+    assert "No profile yet" in html

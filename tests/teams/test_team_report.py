@@ -420,3 +420,23 @@ def test_with_nobody_assessed_the_competences_table_lists_every_line_at_risk(
     rows = [r for r in csv.reader(io.StringIO(response.content.decode())) if r][1:]
     assert len(rows) == 6
     assert {(row[2], row[6]) for row in rows} == {("0", "coverage risk")}
+
+
+def test_the_report_leads_with_the_team_at_a_glance(mia_client, six_team):
+    team, _ = six_team
+
+    response = report(mia_client, team)
+
+    summary = response.context["summary"]
+    assert (summary.readiness, summary.assessed, summary.members) == (80, 2, 3)  # (60+100)/2
+    assert summary.essential_gaps == ("alice",)
+    # Met by bob alone: the essential 003 first, then the optional 002 and 005.
+    assert [(t.title, t.relation, t.meeting) for t in summary.thin] == [
+        ("SIX competence 003", "essential", ("bob",)),
+        ("SIX competence 002", "optional", ("bob",)),
+        ("SIX competence 005", "optional", ("bob",)),
+    ]
+    html = response.content.decode()
+    assert html.index('id="summary-heading"') < html.index('id="members-heading"')
+    assert 'data-testid="team-readiness">80%<' in html
+    assert 'SIX competence 003 <span class="badge essential">Essential</span>: only bob' in html
