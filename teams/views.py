@@ -96,7 +96,9 @@ def team_report(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     context: dict = {"team": team, "occupations": occupations, "occupation": occupation}
     if "members" in wanted:
         member_filter = MemberFilter(
-            request.GET, queryset=team.memberships.with_latest(), occupations=team.occupations()
+            request.GET,
+            queryset=team.memberships.current().with_latest(),
+            occupations=team.occupations(),
         )
         if member_filter.errors:
             return refuse(_filter_errors(member_filter), status=400)
