@@ -159,7 +159,7 @@ def _set_user(state: dict, path: str, value: Any, *, patch: bool) -> None:
     elif EMAIL_PATH.match(key):
         if value is None:
             state["email"] = ""
-        elif isinstance(value, str):
+        elif isinstance(value, str) and key != "emails":  # emails[type eq "work"].value
             state["email"] = _string(value, "emails.value")
         else:
             state["email"] = _email(value)
