@@ -251,6 +251,10 @@ OIDC_RP_SCOPES = os.environ.get("OIDC_SCOPES", "openid email profile")
 OIDC_ROLES_CLAIM = os.environ.get("OIDC_ROLES_CLAIM", "groups")
 OIDC_ROLE_MAP = env_role_map("OIDC_ROLE_MAP")
 OIDC_RP_SIGN_ALGO = os.environ.get("OIDC_SIGN_ALGO", "RS256")
+if OIDC_RP_SIGN_ALGO not in {"RS256", "RS384", "RS512", "ES256", "ES384", "ES512"}:
+    raise ImproperlyConfigured(
+        f"OIDC_SIGN_ALGO={OIDC_RP_SIGN_ALGO!r}: use RS256 or ES256 (or 384, 512)."
+    )
 OIDC_USE_PKCE = True
 OIDC_STORE_ID_TOKEN = True  # the hint that ends the provider's session at sign-out
 OIDC_TIMEOUT = 10

@@ -47,6 +47,19 @@ class OidcBackend(OIDCAuthenticationBackend):
             return None
         return super().authenticate(request, **kwargs)
 
+    def verify_token(self, token, **kwargs):
+        # Before the keys are fetched: the library reads the header's kid unguarded.
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.InvalidTokenError as error:
+            raise SuspiciousOperation(f"ID token unreadable: {error}") from error
+        if header.get("alg") != self.OIDC_RP_SIGN_ALGO or not header.get("kid"):
+            raise SuspiciousOperation(
+                f"ID token signed with {header.get('alg')!r} (key {header.get('kid')!r}), "
+                f"not {self.OIDC_RP_SIGN_ALGO} with a named key."
+            )
+        return super().verify_token(token, **kwargs)
+
     def _verify_jws(self, payload, key):
         alg = jwt.get_unverified_header(payload).get("alg")
         if alg != self.OIDC_RP_SIGN_ALGO:
