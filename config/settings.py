@@ -311,6 +311,10 @@ SECURE_CSP = {
     "form-action": [CSP.SELF],
     "frame-ancestors": [CSP.NONE],
 }
+if OIDC_ISSUER:
+    # Sign-out is a form whose answer redirects to the provider's end_session_endpoint, and
+    # browsers hold each redirect of a form's navigation to form-action.
+    SECURE_CSP["form-action"].append("/".join(OIDC_ISSUER.split("/")[:3]))
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"

@@ -40,6 +40,8 @@ def test_the_provider_and_role_map_are_read(monkeypatch):
         "gapwise-managers": "manager",
         "Gapwise Admins": "taxonomy-admin",
     }
+    # Sign-out's form is answered with a redirect to the provider's end_session_endpoint.
+    assert settings.SECURE_CSP["form-action"] == ["'self'", "https://login.example.com"]
 
 
 @pytest.mark.parametrize(
