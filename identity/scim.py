@@ -97,6 +97,9 @@ def _email(value: Any) -> str:
         raise invalid("emails must be a list of objects.")
     for item in value:
         _string(item.get("value"), "emails.value")
+        if not isinstance(item.get("primary", False), bool):
+            raise invalid("emails.primary must be true or false.")
+        _string(item.get("type"), "emails.type")
     if not value:
         return ""
     chosen = (
@@ -119,6 +122,8 @@ def _reference(value: Any, name: str) -> str | None:
 
 
 EMAIL_PATH = re.compile(r'^emails(\[type eq "\w+"\])?(\.value)?$', re.IGNORECASE)
+# phoneNumbers[type eq "work"].value, addresses[type eq "work"].formatted: Entra ID's shapes.
+MULTI_VALUED_PATH = re.compile(r'^(\w+)\[\w+ eq "[^"]*"\](\.\w+)?$', re.IGNORECASE)
 
 
 def new_user() -> dict:
@@ -177,6 +182,8 @@ def _set_user(state: dict, path: str, value: Any, *, patch: bool) -> None:
     elif key in IGNORED_LISTS:
         if value is not None and not isinstance(value, list):
             raise invalid(f"{path} must be a list.")
+    elif patch and (match := MULTI_VALUED_PATH.match(key)) and match.group(1) in IGNORED_LISTS:
+        pass  # one value of a list we do not keep
     elif key in READ_ONLY and not patch:
         pass  # sent back as they were read
     else:
@@ -191,7 +198,9 @@ def _check_schemas(body: Any, wanted: set[str], allowed: set[str]) -> dict:
     if not isinstance(body, dict):
         raise invalid("The request body must be a JSON object.", "invalidSyntax")
     schemas = body.get("schemas")
-    if not isinstance(schemas, list) or not wanted <= set(schemas):
+    if not isinstance(schemas, list) or not all(isinstance(x, str) for x in schemas):
+        raise invalid("schemas must be a list of schema URNs.", "invalidSyntax")
+    if not wanted <= set(schemas):
         raise invalid(f"schemas must list {', '.join(sorted(wanted))}.", "invalidSyntax")
     if unknown := set(schemas) - allowed:
         raise invalid(f"Unknown schema {sorted(unknown)[0]!r}.", "invalidSyntax")

@@ -230,7 +230,9 @@ def scim_users(request: HttpRequest) -> HttpResponse:
 
 
 def _get_person(pk: str, *, lock: bool = False) -> User:
-    people = services.scim_people().select_for_update() if lock else services.scim_people()
+    people = services.scim_people()
+    if lock:
+        people = people.select_for_update(of=("self",))
     user = people.filter(pk=services.scim_id(pk)).first()
     if user is None:
         raise ScimError(404, f"No user {pk}.")

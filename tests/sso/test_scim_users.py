@@ -332,3 +332,35 @@ def test_okta_sends_the_manager_as_an_object(scim, team, alice, mia):
 
     assert created.status_code == 201
     assert created.data[s.ENTERPRISE]["manager"]["value"] == str(mia.pk)
+
+
+def test_entra_ids_update_with_its_default_mappings_is_taken_whole(scim, alice, bob):
+    """What Entra ID sends when several mapped attributes change at once."""
+    response = scim(
+        "PATCH",
+        f"Users/{alice.pk}",
+        patch(
+            {"op": "Add", "path": "externalId", "value": "a1b2c3"},
+            {"op": "Replace", "path": "userName", "value": "alice@contoso.example"},
+            {"op": "Add", "path": "title", "value": "Analyst"},
+            {
+                "op": "Add",
+                "path": 'phoneNumbers[type eq "work"].value',
+                "value": "+44 20 7946 0000",
+            },
+            {"op": "Add", "path": 'addresses[type eq "work"].locality', "value": "London"},
+            {"op": "Add", "path": "preferredLanguage", "value": "en-GB"},
+            {"op": "Add", "path": f"{s.ENTERPRISE}:department", "value": "IT"},
+            {"op": "Replace", "path": "name.familyName", "value": "Liddell"},
+            {"op": "Replace", "path": "active", "value": "True"},
+        ),
+    )
+
+    assert response.status_code == 200, response.data
+    alice.refresh_from_db()
+    assert (alice.username, alice.last_name, alice.is_active) == (
+        "alice@contoso.example",
+        "Liddell",
+        True,
+    )
+    assert response.data["externalId"] == "a1b2c3"
