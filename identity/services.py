@@ -81,16 +81,17 @@ def sso_sign_in(*, issuer: str, claims: dict) -> User:
     )
     user = identity.user if identity else None
     if user is None:
-        names = {
-            str(claims.get(c)) for c in ("preferred_username", "email", "upn") if claims.get(c)
-        }
-        provisioned = Identity.objects.filter(
-            scim_provisioned=True, oidc_subject="", scim_deleted_at__isnull=True
-        ).select_related("user")
-        user = next(
-            (i.user for i in provisioned if i.user.username.lower() in {n.lower() for n in names}),
-            None,
+        names = [str(claims[c]) for c in ("preferred_username", "email", "upn") if claims.get(c)]
+        same_name = models.Q(pk__in=[])
+        for name in names:
+            same_name |= models.Q(user__username__iexact=name)
+        provisioned = (
+            Identity.objects.filter(same_name, scim_provisioned=True, oidc_subject="")
+            .filter(scim_deleted_at__isnull=True)
+            .select_related("user")
+            .first()
         )
+        user = provisioned.user if provisioned else None
     if user is None and email:
         same_email = list(User.objects.filter(email__iexact=email))
         if same_email and not _verified(claims):

@@ -364,3 +364,13 @@ def test_entra_ids_update_with_its_default_mappings_is_taken_whole(scim, alice, 
         True,
     )
     assert response.data["externalId"] == "a1b2c3"
+
+
+def test_a_deactivated_member_is_not_counted_on_the_managers_team_list(
+    scim, team, alice, mia_client
+):
+    scim("PATCH", f"Users/{alice.pk}", patch({"op": "replace", "value": {"active": False}}))
+
+    page = mia_client.get(reverse("teams:team-list")).content.decode()
+
+    assert '<td data-label="Members" class="num">1</td>' in page  # bob; alice was 2
