@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -245,7 +246,12 @@ OIDC_RP_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID", "")
 OIDC_RP_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET", "")
 if OIDC_ISSUER and not (OIDC_RP_CLIENT_ID and OIDC_RP_CLIENT_SECRET):
     raise ImproperlyConfigured("OIDC_ISSUER is set: set OIDC_CLIENT_ID and OIDC_CLIENT_SECRET too.")
-if OIDC_ISSUER and not OIDC_ISSUER.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+_issuer = urlsplit(OIDC_ISSUER)
+# Plain HTTP only on loopback (a provider in the tests, or one on a developer's machine).
+if OIDC_ISSUER and not (
+    _issuer.scheme == "https"
+    or (_issuer.scheme == "http" and _issuer.hostname in {"127.0.0.1", "localhost", "::1"})
+):
     raise ImproperlyConfigured(f"OIDC_ISSUER={OIDC_ISSUER!r}: the issuer must be an https:// URL.")
 OIDC_RP_SCOPES = os.environ.get("OIDC_SCOPES", "openid email profile")
 OIDC_ROLES_CLAIM = os.environ.get("OIDC_ROLES_CLAIM", "groups")

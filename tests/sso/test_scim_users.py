@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from assessments.models import Assessment
@@ -374,3 +376,22 @@ def test_a_deactivated_member_is_not_counted_on_the_managers_team_list(
     page = mia_client.get(reverse("teams:team-list")).content.decode()
 
     assert '<td data-label="Members" class="num">1</td>' in page  # bob; alice was 2
+
+
+def test_listing_people_and_groups_costs_the_same_queries_at_any_size(scim, team):
+    def count(path: str) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert scim("GET", path).status_code == 200
+        return len(queries)
+
+    small = (count("Users"), count("Groups"))
+    for n in range(8):
+        user = User.objects.create_user(f"extra{n}")
+        Membership.objects.create(team=team, user=user)
+        scim(
+            "PATCH",
+            f"Users/{user.pk}",
+            patch({"op": "add", "path": "externalId", "value": f"x{n}"}),
+        )
+
+    assert (count("Users"), count("Groups")) == small

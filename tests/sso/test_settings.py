@@ -51,6 +51,7 @@ def test_the_provider_and_role_map_are_read(monkeypatch):
         ({"OIDC_ROLE_MAP": "manager"}, "should read group=role"),
         ({"OIDC_CLIENT_SECRET": ""}, "OIDC_CLIENT_SECRET"),
         ({"OIDC_ISSUER": "http://login.example.com"}, "https://"),
+        ({"OIDC_ISSUER": "http://localhost.example.com"}, "https://"),
         ({"OIDC_SIGN_ALGO": "HS256"}, "RS256"),
         ({"SSO_ONLY": "yes please"}, "SSO_ONLY"),
     ],
