@@ -74,11 +74,25 @@ def parse_filter(text: str, allowed: dict[str, str]) -> tuple[str, str]:
     return allowed[match.group(1).lower()], re.sub(r"\\(.)", r"\1", match.group(2))
 
 
-def _string(value: Any, name: str, *, required: bool = False) -> str:
+# The longest each kept attribute may be: what its column holds.
+MAX_LENGTH = {
+    "userName": 150,
+    "externalId": 255,
+    "name.givenName": 150,
+    "name.familyName": 150,
+    "emails.value": 254,
+}
+TEAM_NAME_LENGTH = 100
+
+
+def _string(value: Any, name: str, *, required: bool = False, limit: int = 0) -> str:
     if value is None and not required:
         return ""
     if not isinstance(value, str) or (required and not value.strip()):
         raise invalid(f"{name} must be {'a non-empty' if required else 'a'} string.")
+    limit = limit or MAX_LENGTH.get(name, 1000)
+    if len(value.strip()) > limit:
+        raise invalid(f"{name} is longer than {limit} characters.")
     return value.strip()
 
 
@@ -278,7 +292,7 @@ def _set_group(state: dict, path: str, value: Any, *, patch: bool) -> None:
     if key.startswith(GROUP.lower() + ":"):
         key = key[len(GROUP) + 1 :]
     if key == "displayname":
-        state["displayName"] = _string(value, "displayName", required=True)
+        state["displayName"] = _string(value, "displayName", required=True, limit=TEAM_NAME_LENGTH)
     elif key == "externalid":
         state["externalId"] = _string(value, "externalId")
     elif key == "members":

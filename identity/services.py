@@ -30,11 +30,10 @@ def _claimed_groups(claims: dict) -> list[str]:
 
 
 def roles_from_claims(claims: dict) -> set[str]:
-    """The roles OIDC_ROLE_MAP gives the provider's groups; technician when none maps."""
-    mapped = {
+    """The roles OIDC_ROLE_MAP gives the provider's groups (none when none maps)."""
+    return {
         settings.OIDC_ROLE_MAP[g] for g in _claimed_groups(claims) if g in settings.OIDC_ROLE_MAP
     }
-    return mapped or {"technician"}
 
 
 def user_set_roles(*, user: User, roles: Iterable[str]) -> None:
@@ -120,7 +119,10 @@ def sso_sign_in(*, issuer: str, claims: dict) -> User:
     Identity.objects.update_or_create(
         user=user, defaults={"oidc_issuer": issuer, "oidc_subject": subject}
     )
-    user_set_roles(user=user, roles=roles_from_claims(claims))
+    roles = roles_from_claims(claims)
+    if Identity.objects.filter(manager=user, user__is_active=True).exists():
+        roles.add("manager")  # provisioning names them someone's manager: keep them one
+    user_set_roles(user=user, roles=roles or {"technician"})
     return user
 
 
@@ -175,9 +177,9 @@ def scim_user_save(*, user: User | None, state: dict) -> User:
     if user.pk is None:
         user.set_unusable_password()
     user.username = name
-    user.first_name = state["givenName"][:150]
-    user.last_name = state["familyName"][:150]
-    user.email = state["email"][:254]
+    user.first_name = state["givenName"]
+    user.last_name = state["familyName"]
+    user.email = state["email"]
     user.is_active = state["active"]
     user.save()
     if not user.groups.filter(name__in=ROLES).exists():
@@ -220,10 +222,12 @@ def scim_group_save(*, team: Team | None, state: dict) -> Team:
         taken = taken.exclude(pk=team.pk)
     if taken.exists():
         raise ScimError(409, f"A team named {name!r} exists.", "uniqueness")
-    members = {
-        str(u.pk): u for u in scim_people().filter(pk__in=[scim_id(m) for m in state["members"]])
-    }
-    if missing := [m for m in state["members"] if m not in members]:
+    current = set(team.memberships.values_list("user_id", flat=True)) if team else set()
+    # A new member must be someone provisioning sees; one already there stays even when
+    # it does not (deleted by the provider, kept with their history).
+    ids = {scim_id(m) for m in state["members"]}
+    known = current | set(scim_people().filter(pk__in=ids).values_list("pk", flat=True))
+    if missing := [m for m in state["members"] if scim_id(m) not in known]:
         raise ScimError(400, f"No user {missing[0]!r} to be a member.", "invalidValue")
     if team is None:
         occupation = Occupation.objects.filter(code=settings.SCIM_TEAM_OCCUPATION).first()
@@ -234,11 +238,10 @@ def scim_group_save(*, team: Team | None, state: dict) -> Team:
                 "invalidValue",
             )
         team = Team(occupation=occupation)
-    team.name = name[:100]
+    team.name = name
     team.save()
     ScimGroup.objects.update_or_create(team=team, defaults={"external_id": state["externalId"]})
-    current = set(team.memberships.values_list("user_id", flat=True))
-    wanted = {u.pk for u in members.values()}
+    wanted = ids
     gone = current - wanted
     dropped = [i.manager for i in Identity.objects.filter(user__in=gone).select_related("manager")]
     team.memberships.filter(user__in=gone).delete()

@@ -165,3 +165,25 @@ def test_unknown_methods_are_refused_in_scim_format(scim, team):
     response = scim("DELETE", "Groups")
 
     assert response.status_code == 405 and response.data["schemas"] == [s.ERROR]
+
+
+def test_a_member_the_provider_deleted_does_not_block_changes_to_their_team(scim, team, alice):
+    carl = User.objects.create_user("carl")
+    scim("DELETE", f"Users/{alice.pk}")  # alice stays a member, with her history
+
+    response = scim(
+        "PATCH",
+        f"Groups/{team.pk}",
+        patch({"op": "add", "path": "members", "value": [{"value": str(carl.pk)}]}),
+    )
+    put = scim("GET", f"Groups/{team.pk}").data
+    replaced = scim("PUT", f"Groups/{team.pk}", {**put, "schemas": [s.GROUP]})
+
+    assert response.status_code == 200 and replaced.status_code == 200, replaced.data
+    assert members(team) == {"alice", "bob", "carl"}
+
+
+def test_a_team_name_too_long_is_refused(scim):
+    response = scim("POST", "Groups", {"schemas": [s.GROUP], "displayName": "T" * 101})
+
+    assert response.status_code == 400 and "longer than 100" in response.data["detail"]

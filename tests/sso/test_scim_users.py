@@ -395,3 +395,47 @@ def test_listing_people_and_groups_costs_the_same_queries_at_any_size(scim, team
         )
 
     assert (count("Users"), count("Groups")) == small
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"schemas": [s.USER], "userName": "x" * 151},
+        {"schemas": [s.USER], "userName": "x", "externalId": "e" * 256},
+        {"schemas": [s.USER], "userName": "x", "emails": [{"value": "a" * 250 + "@b.cd"}]},
+    ],
+)
+def test_a_value_too_long_for_its_column_is_refused_not_cut(scim, body):
+    response = scim("POST", "Users", body)
+
+    assert response.status_code == 400 and "longer than" in response.data["detail"]
+
+
+def test_a_sign_in_keeps_the_manager_role_of_someone_provisioning_names_a_manager(
+    scim, alice, bob, settings
+):
+    from identity.services import sso_sign_in
+
+    scim(
+        "PATCH",
+        f"Users/{alice.pk}",
+        patch(
+            {
+                "op": "add",
+                "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager",
+                "value": str(bob.pk),
+            }
+        ),
+    )
+
+    sso_sign_in(
+        issuer="https://idp.example",
+        claims={
+            "sub": "b",
+            "preferred_username": "bob",
+            "email": "bob@example.com",
+            "email_verified": True,
+        },
+    )
+
+    assert set(bob.groups.values_list("name", flat=True)) == {"manager"}
