@@ -312,3 +312,17 @@ def test_a_person_provisioned_by_scim_is_matched_by_user_name(client, provider):
     sign_in(client, provider)
 
     assert signed_in_user(client) == carol
+
+
+@pytest.mark.parametrize(
+    ("next_url", "landing"),
+    [("/occupations/", "/occupations/"), ("https://evil.example/", "/assessments/")],
+)
+def test_single_sign_on_returns_to_the_page_asked_for_on_this_site_only(
+    client, provider, next_url, landing
+):
+    location = client.get(reverse("identity:sso-start"), {"next": next_url})["Location"]
+
+    response = client.get(provider.authorize(location))
+
+    assert response["Location"] == landing
