@@ -107,3 +107,15 @@ def test_the_discovery_endpoints_answer(scim):
         "urn:ietf:params:scim:schemas:core:2.0:User",
         "urn:ietf:params:scim:schemas:core:2.0:Group",
     }
+
+
+def test_prune_scim_requests_deletes_the_record_past_its_keeping_time():
+    old = ScimRequest.objects.create(method="GET", path="/scim/v2/Users", status=200)
+    ScimRequest.objects.filter(pk=old.pk).update(at=timezone.now() - timedelta(days=91))
+    recent = ScimRequest.objects.create(method="GET", path="/scim/v2/Users", status=200)
+    out = io.StringIO()
+
+    call_command("prune_scim_requests", "--days", "90", stdout=out)
+
+    assert list(ScimRequest.objects.all()) == [recent]
+    assert out.getvalue() == "Deleted 1 SCIM request older than 90 days.\n"
