@@ -114,7 +114,7 @@ def scim_endpoint(view: Callable) -> Callable:
                 if request.method in ("POST", "PUT", "PATCH"):
                     try:
                         request.scim_body = json.loads(request.body or b"null")
-                    except ValueError:
+                    except (ValueError, RecursionError):  # RecursionError: nested too deep
                         raise scim.invalid("The body is not JSON.", "invalidSyntax") from None
                 with transaction.atomic():
                     response = view(request, *args, **kwargs)
@@ -140,7 +140,7 @@ def _not_allowed(allowed: str) -> ScimError:
 
 def _page(request: HttpRequest, queryset, render: Callable) -> JsonResponse:
     try:
-        start = max(int(request.GET.get("startIndex", 1)), 1)
+        start = min(max(int(request.GET.get("startIndex", 1)), 1), 2**31)
         count = min(max(int(request.GET.get("count", MAX_RESULTS)), 0), MAX_RESULTS)
     except ValueError:
         raise scim.invalid("startIndex and count must be whole numbers.") from None

@@ -439,3 +439,16 @@ def test_a_sign_in_keeps_the_manager_role_of_someone_provisioning_names_a_manage
     )
 
     assert set(bob.groups.values_list("name", flat=True)) == {"manager"}
+
+
+@pytest.mark.parametrize("body", ["[" * 100_000, b"\xff\xfe", "null", '"userName"'])
+def test_a_body_that_is_no_resource_is_refused_in_scim_terms(scim, body):
+    response = scim("POST", "Users", body)
+
+    assert response.status_code == 400 and response.data["scimType"] == "invalidSyntax"
+
+
+def test_a_page_far_beyond_the_end_is_empty(scim, alice):
+    response = scim("GET", "Users?startIndex=99999999999999999999&count=5")
+
+    assert response.status_code == 200 and response.data["Resources"] == []
