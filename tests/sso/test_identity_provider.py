@@ -108,3 +108,22 @@ def test_sign_out_goes_on_to_the_providers_end_session(client, sso):
     ended = requests.get(response["Location"], allow_redirects=False, timeout=10)
     assert ended.status_code == 302
     assert ended.headers["Location"] == "http://testserver/accounts/login/"
+
+
+def test_a_person_provisioned_first_signs_in_as_themselves(client, sso, scim):
+    created = scim(
+        "POST",
+        "Users",
+        {
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+            "userName": "dana",
+            "externalId": "okta-00u1",
+            "emails": [{"value": "dana@example.com", "primary": True}],
+        },
+    )
+
+    client.get(through_the_provider(client, "dana").headers["Location"])
+
+    dana = signed_in_user(client)
+    assert str(dana.pk) == created.data["id"] and User.objects.count() == 1
+    assert dana.identity.scim_external_id == "okta-00u1" and dana.identity.oidc_subject
