@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -77,6 +78,7 @@ INSTALLED_APPS = [
     "taxonomy",
     "assessments",
     "teams",
+    "identity",
 ]
 
 MIDDLEWARE = [
@@ -117,6 +119,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "teams.context_processors.teams",
+                "identity.context_processors.sso",
             ],
         },
     },
@@ -206,7 +209,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # refuses sign-in while locked out
-    "django.contrib.auth.backends.ModelBackend",
+    "identity.backends.PasswordBackend",  # ModelBackend, closed to all but superusers by SSO_ONLY
+    "identity.backends.OidcBackend",  # single sign-on, when OIDC_ISSUER is set
 ]
 # Five failed sign-ins for one username from one address lock it for 15 minutes.
 AXES_FAILURE_LIMIT = 5
@@ -218,6 +222,54 @@ AXES_RESET_ON_SUCCESS = True
 # through them (config.http.client_ip), so a lock-out is the attacker's, not everyone's.
 PROXY_COUNT = env_int("PROXY_COUNT", 0)
 AXES_CLIENT_IP_CALLABLE = "config.http.client_ip"
+
+
+# Single sign-on with the company's identity provider (OpenID Connect, authorization code
+# flow with PKCE, through mozilla-django-oidc). Off unless OIDC_ISSUER is set; the provider's
+# endpoints and keys are read through discovery when first needed (identity/oidc.py).
+def env_role_map(name: str) -> dict[str, str]:
+    """OIDC_ROLE_MAP=provider-group=role,...: each role one of Gapwise's roles."""
+    roles = {"technician", "manager", "taxonomy-admin"}
+    mapping = {}
+    for item in env_list(name, []):
+        group, _, role = item.rpartition("=")
+        if not group.strip() or role.strip() not in roles:
+            raise ImproperlyConfigured(
+                f"{name}: {item!r} should read group=role, the role one of {sorted(roles)}."
+            )
+        mapping[group.strip()] = role.strip()
+    return mapping
+
+
+OIDC_ISSUER = os.environ.get("OIDC_ISSUER", "")
+OIDC_RP_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET", "")
+if OIDC_ISSUER and not (OIDC_RP_CLIENT_ID and OIDC_RP_CLIENT_SECRET):
+    raise ImproperlyConfigured("OIDC_ISSUER is set: set OIDC_CLIENT_ID and OIDC_CLIENT_SECRET too.")
+_issuer = urlsplit(OIDC_ISSUER)
+# Plain HTTP only on loopback (a provider in the tests, or one on a developer's machine).
+if OIDC_ISSUER and not (
+    _issuer.scheme == "https"
+    or (_issuer.scheme == "http" and _issuer.hostname in {"127.0.0.1", "localhost", "::1"})
+):
+    raise ImproperlyConfigured(f"OIDC_ISSUER={OIDC_ISSUER!r}: the issuer must be an https:// URL.")
+OIDC_RP_SCOPES = os.environ.get("OIDC_SCOPES", "openid email profile")
+OIDC_ROLES_CLAIM = os.environ.get("OIDC_ROLES_CLAIM", "groups")
+OIDC_ROLE_MAP = env_role_map("OIDC_ROLE_MAP")
+OIDC_RP_SIGN_ALGO = os.environ.get("OIDC_SIGN_ALGO", "RS256")
+if OIDC_RP_SIGN_ALGO not in {"RS256", "RS384", "RS512", "ES256", "ES384", "ES512"}:
+    raise ImproperlyConfigured(
+        f"OIDC_SIGN_ALGO={OIDC_RP_SIGN_ALGO!r}: use RS256 or ES256 (or 384, 512)."
+    )
+OIDC_USE_PKCE = True
+OIDC_STORE_ID_TOKEN = True  # the hint that ends the provider's session at sign-out
+OIDC_TIMEOUT = 10
+OIDC_AUTHENTICATION_CALLBACK_URL = "identity:sso-callback"
+OIDC_OP_LOGOUT_URL_METHOD = "identity.oidc.sign_out_url"
+# Local passwords off for everyone but superusers (the break-glass accounts).
+SSO_ONLY = env_bool("SSO_ONLY", False)
+# A team that SCIM provisioning creates (from a group) assesses its members against this.
+SCIM_TEAM_OCCUPATION = os.environ.get("SCIM_TEAM_OCCUPATION", "3512.4")
 
 # Idle sessions end after SESSION_IDLE_MINUTES (each request restarts the clock), and
 # when the browser closes. Django rotates the session key at sign-in and deletes the
@@ -265,6 +317,10 @@ SECURE_CSP = {
     "form-action": [CSP.SELF],
     "frame-ancestors": [CSP.NONE],
 }
+if OIDC_ISSUER:
+    # Sign-out is a form whose answer redirects to the provider's end_session_endpoint, and
+    # browsers hold each redirect of a form's navigation to form-action.
+    SECURE_CSP["form-action"].append("/".join(OIDC_ISSUER.split("/")[:3]))
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from mozilla_django_oidc.views import OIDCLogoutView
 
 from config import views
 from config.accounts import ThrottledPasswordChangeView
@@ -14,7 +15,9 @@ urlpatterns = [
     path("readyz", views.readyz, name="readyz"),
     path("", include("taxonomy.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Ends the session, and the identity provider's too for someone who signed in through it
+    # (OIDC_OP_LOGOUT_URL_METHOD). POST only.
+    path("accounts/logout/", OIDCLogoutView.as_view(), name="logout"),
     path(
         "accounts/password/",
         ThrottledPasswordChangeView.as_view(),
@@ -28,5 +31,6 @@ urlpatterns = [
     # A manager's pages keep the paths they had when they lived in assessments.
     path("assessments/teams/", include("teams.urls")),
     path("assessments/", include("assessments.urls")),
+    path("", include("identity.urls")),  # single sign-on, SCIM provisioning
     path("admin/", admin.site.urls),
 ]

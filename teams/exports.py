@@ -118,7 +118,9 @@ def team_export(team: Team, fmt: str) -> tuple[bytes, int]:
     """
     if fmt not in ("csv", "xlsx"):
         raise ValueError(f"Unknown export format {fmt!r}.")
-    memberships = list(team.memberships.with_latest().order_by(Lower("member_name"), "pk"))
+    memberships = list(
+        team.memberships.current().with_latest().order_by(Lower("member_name"), "pk")
+    )
     out = io.BytesIO()
     if fmt == "csv":
         text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="")

@@ -79,7 +79,8 @@ class Team(models.Model):
         """The members assessed against `occupation` who have submitted, by name: each as
         {"latest_id": their latest submitted assessment, "member_name": ...}."""
         return list(
-            self.memberships.with_latest()
+            self.memberships.current()
+            .with_latest()
             .filter(assessed_id=occupation.pk, latest_id__isnull=False)
             .order_by(Lower("member_name"), "pk")
             .values("latest_id", "member_name")
@@ -87,6 +88,11 @@ class Team(models.Model):
 
 
 class MembershipQuerySet(models.QuerySet):
+    def current(self) -> MembershipQuerySet:
+        """The memberships of people still active: a deactivated person (their identity
+        provider said so) leaves the live figures; their assessments and history stay."""
+        return self.filter(user__is_active=True)
+
     def with_assessed(self) -> MembershipQuerySet:
         """Annotate `assessed_id`: the occupation the member is assessed against."""
         return self.annotate(assessed_id=Coalesce("occupation", "team__occupation"))

@@ -192,7 +192,8 @@ def team_summary(
 ) -> TeamSummary:
     """The team at a glance, for `assessed` (Team.assessed_members of `occupation`).
     Four queries, however many members."""
-    figures = [m for m in member_figures(team.memberships.with_latest()) if m.assessment_id]
+    current = team.memberships.current()
+    figures = [m for m in member_figures(current.with_latest()) if m.assessment_id]
     names = {m["latest_id"]: m["member_name"] for m in assessed}
     risky = [
         r
@@ -220,7 +221,7 @@ def team_summary(
         if readiness
         else None,
         assessed=len(figures),
-        members=team.memberships.count(),
+        members=current.count(),
         essential_gaps=tuple(sorted(m.name for m in figures if m.essential_gaps)),
         thin=tuple(
             Thin(r.competence.title, r.relation, tuple(sorted(meeting.get(r.competence_id, []))))

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -65,7 +65,7 @@ def team_list(request: HtmxHttpRequest) -> HttpResponse:
     teams = list(
         _managed_teams(request)
         .select_related("occupation")
-        .annotate(member_count=Count("memberships"))
+        .annotate(member_count=Count("memberships", filter=Q(memberships__user__is_active=True)))
     )
     if not teams:
         raise Http404("You manage no team.")
@@ -97,7 +97,9 @@ def team_report(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     context: dict = {"team": team, "occupations": occupations, "occupation": occupation}
     if "members" in wanted:
         member_filter = MemberFilter(
-            request.GET, queryset=team.memberships.with_latest(), occupations=team.occupations()
+            request.GET,
+            queryset=team.memberships.current().with_latest(),
+            occupations=team.occupations(),
         )
         if member_filter.errors:
             return refuse(_filter_errors(member_filter), status=400)

@@ -100,6 +100,29 @@ MATRIX = {
         lambda o: reverse("teams:team-export-download", args=[o["team"].pk, o["export"].pk]),
         [LOGIN, 404, 404, 200, 404, 404],
     ),
+    # Single sign-on is off here (no OIDC_ISSUER): its pages are not there.
+    "identity:sso-start": (lambda o: reverse("identity:sso-start"), [404] * 6),
+    "identity:sso-callback": (lambda o: reverse("identity:sso-callback"), [404] * 6),
+    # SCIM answers a bearer token only: a session, any role's, is no way in.
+    "identity:scim-users": (lambda o: reverse("identity:scim-users"), [401] * 6),
+    "identity:scim-user": (
+        lambda o: reverse("identity:scim-user", args=[o["users"]["owner"].pk]),
+        [401] * 6,
+    ),
+    "identity:scim-groups": (lambda o: reverse("identity:scim-groups"), [401] * 6),
+    "identity:scim-group": (
+        lambda o: reverse("identity:scim-group", args=[o["team"].pk]),
+        [401] * 6,
+    ),
+    "identity:scim-service-provider-config": (
+        lambda o: reverse("identity:scim-service-provider-config"),
+        [401] * 6,
+    ),
+    "identity:scim-resource-types": (
+        lambda o: reverse("identity:scim-resource-types"),
+        [401] * 6,
+    ),
+    "identity:scim-schemas": (lambda o: reverse("identity:scim-schemas"), [401] * 6),
 }
 
 
