@@ -79,6 +79,9 @@ def admin_pages() -> list[str]:
         "/admin/taxonomy/occupation/",
         f"/admin/taxonomy/occupation/{technician.pk}/change/",  # the profile inline
         "/admin/taxonomy/competence/",
+        "/admin/identity/scimtoken/",
+        "/admin/identity/scimtoken/add/",
+        "/admin/identity/scimrequest/",
     ]
 
 

@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import fits_the_viewport
+from tests.browser.test_accessibility import violations
 from tests.idp import PEOPLE, running_idp
 from tests.live import free_port
 
@@ -93,3 +94,14 @@ def test_the_sign_in_page_with_single_sign_on_fits_a_phone_and_the_keyboard(
         if link.evaluate("element => element === document.activeElement"):
             break
     expect(link).to_be_focused()
+
+
+@pytest.mark.parametrize("width,height", [(1280, 800), (390, 844)])
+def test_the_sign_in_page_with_single_sign_on_has_no_accessibility_violation(
+    new_page: Callable[..., Page], sso, width: int, height: int
+):
+    page = new_page(viewport={"width": width, "height": height})
+    page.goto("/accounts/login/")
+    expect(page.get_by_role("link", name="Sign in with single sign-on")).to_be_visible()
+
+    assert violations(page) == []
