@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
 from assessments.forms import DONT_KNOW, field_name
 from assessments.models import Assessment, Rating, RatingState, months_since
@@ -109,6 +111,7 @@ class Page:
     shared_description: str
     next_unrated: tuple[Step, Requirement] | None
     only_left: bool
+    level_key: SafeString  # the level descriptors, which every competence's details repeat
 
     @property
     def previous(self) -> Step | None:
@@ -210,6 +213,17 @@ def page(
         shared_description=shared.replace("{}", SHARED_NAME),
         next_unrated=next_unrated(steps, ratings, after=step),
         only_left=only_left,
+        level_key=level_key(scale),
+    )
+
+
+def level_key(scale: ProficiencyScale) -> SafeString:
+    """Built once a page rather than once a competence: a step shows it twenty times."""
+    return format_html(
+        '<ul class="level-key">{}</ul>',
+        format_html_join(
+            "", "<li>{}: {}</li>", ((lv.name, lv.descriptor) for lv in scale.ordered_levels)
+        ),
     )
 
 

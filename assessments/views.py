@@ -50,10 +50,37 @@ def _get_assessment_for_user(request: HtmxHttpRequest, pk: int) -> Assessment:
     )
 
 
+# What the rating page reads of a profile line and of a rating: no more, as a step loads
+# the whole profile (the navigator counts every step) on every request.
+REQUIREMENT_FIELDS = (
+    "competence__title",
+    "competence__description",
+    "competence__group",
+    "competence__kind",
+    "competence__reuse_level",
+    "relation",
+    "target_level",
+    "weight",
+)
+DRAFT_RATING_FIELDS = (
+    "assessment_id",
+    "competence_id",
+    "answered",
+    "level",
+    "confidence",
+    "evidence",
+    "rated_at",
+    "carried",
+    "carried_from__answered",
+    "carried_from__level",
+)
+
+
 def _requirements(assessment: Assessment) -> QuerySet[Requirement]:
     return (
         Requirement.objects.filter(occupation=assessment.occupation_id)
         .select_related("competence")
+        .only(*REQUIREMENT_FIELDS)
         .order_by("competence__title")
     )
 
@@ -144,7 +171,8 @@ def assessment_rate(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 
 def _draft_ratings(assessment: Assessment) -> dict[int, Rating]:
-    return {r.competence_id: r for r in assessment.ratings.select_related("carried_from")}
+    ratings = assessment.ratings.select_related("carried_from").only(*DRAFT_RATING_FIELDS)
+    return {r.competence_id: r for r in ratings.order_by()}
 
 
 def _save_ratings(

@@ -92,6 +92,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "config.http.request_body_middleware",  # refuses a body too large before it is read
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Pages compressed on the wire (static files come compressed from WhiteNoise). Django
+    # pads each compressed page with random bytes against BREACH.
+    "django.middleware.gzip.GZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -3,6 +3,8 @@ bodies are refused before anything reads them."""
 
 from __future__ import annotations
 
+import gzip
+
 import pytest
 from django.urls import reverse
 
@@ -140,3 +142,20 @@ def test_a_body_without_a_length_is_refused_411_not_read_as_empty(alice_client, 
     assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
     draft.refresh_from_db()
     assert draft.is_draft
+
+
+def test_pages_are_compressed_for_a_browser_that_accepts_gzip(
+    alice_client, alice, technician_occupation
+):
+    draft = assessment_start(user=alice, occupation=technician_occupation)
+    url = reverse("assessments:assessment-rate", args=[draft.pk])
+
+    compressed = alice_client.get(url, headers={"Accept-Encoding": "gzip, deflate, br"})
+    plain = alice_client.get(url)
+
+    assert compressed["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in compressed["Vary"]
+    page = gzip.decompress(compressed.content).decode()
+    assert 'class="rating-form"' in page
+    assert len(compressed.content) < len(plain.content) / 3
+    assert "Content-Encoding" not in plain
