@@ -10,7 +10,7 @@ from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Lower
 from django.http import HttpRequest, QueryDict
 from django.shortcuts import get_object_or_404
-from ninja import NinjaAPI, Query
+from ninja import NinjaAPI, Query, Status
 from ninja.params import Path
 
 from api import errors, schemas
@@ -256,7 +256,7 @@ def assessment_start_op(request: HttpRequest, data: schemas.StartIn):
     existed = had.exists()
     draft = assessment_start(user=request.user, occupation=occupation)
     found = _assessments(request.user).get(pk=draft.pk)
-    return (200 if existed else 201), found
+    return Status(200 if existed else 201, found)
 
 
 def _as_form(data: schemas.RatingsIn) -> QueryDict:
