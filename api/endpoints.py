@@ -54,7 +54,7 @@ api = GapwiseApi(
 errors.install(api)
 
 Limit = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Items per page.")
-Cursor = Query(None, max_length=500, description="The cursor of the `next` link.")
+Cursor = Query("", max_length=500, description="The cursor of the `next` link.")
 NO_ROLE = "This account has no role that may assess itself."
 
 
@@ -98,7 +98,7 @@ def _own_draft(request: HttpRequest, pk: int) -> Assessment:
 def occupation_list(
     request: HttpRequest,
     q: str = Query("", max_length=100, description="Title, label, ISCO group or code."),
-    cursor: str | None = Cursor,
+    cursor: str = Cursor,
     limit: int = Limit,
 ):
     """Occupations by code; `q` searches as the occupation list does."""
@@ -156,7 +156,7 @@ def _person(user: User, me) -> dict:
     url_name="person-list",
     tags=["people"],
 )
-def person_list(request: HttpRequest, cursor: str | None = Cursor, limit: int = Limit):
+def person_list(request: HttpRequest, cursor: str = Cursor, limit: int = Limit):
     """You, and the members of the teams you manage, by username."""
     result = page(request, _people(request.user), key="username", cursor=cursor, limit=limit)
     result["items"] = [_person(u, request.user) for u in result["items"]]
@@ -182,7 +182,7 @@ def person_detail(request: HttpRequest, username: str = Path(..., max_length=150
 def person_assessments(
     request: HttpRequest,
     username: str = Path(..., max_length=150),
-    cursor: str | None = Cursor,
+    cursor: str = Cursor,
     limit: int = Limit,
 ):
     """Yours: all of them, drafts included. A member's: the latest submitted assessment
@@ -364,7 +364,7 @@ def assessment_submit_op(
 @api.get(
     "/teams", response=responses({200: schemas.TeamPage}), url_name="team-list", tags=["teams"]
 )
-def team_list(request: HttpRequest, cursor: str | None = Cursor, limit: int = Limit):
+def team_list(request: HttpRequest, cursor: str = Cursor, limit: int = Limit):
     """The teams you manage, by id."""
     rows = Team.objects.managed_by(request.user).select_related("occupation")
     return page(request, rows, key="id", cursor=cursor, limit=limit)

@@ -14,7 +14,7 @@ def _operations() -> list[URLPattern]:
         if pattern.name == "api-root":  # ninja's is a 404 that names its docs
             pattern.callback = views.api_root
         else:
-            pattern.callback = views.json_not_allowed(pattern.callback)
+            pattern.callback = views.operation(pattern.callback)
     return patterns
 
 
