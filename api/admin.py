@@ -17,7 +17,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
     fields = ("owner", "name", "kind", "scope", "expires_at", "revoked_at")
     fields += ("prefix", "created_at", "last_used_at")
     readonly_fields = ("prefix", "created_at", "last_used_at")
-    autocomplete_fields = ("owner",)
+    raw_id_fields = ("owner",)  # labelled; the autocomplete widget has no accessible name
 
     def save_model(self, request, obj: ApiToken, form, change: bool) -> None:
         token = obj.new_secret() if not change else None
