@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
@@ -14,6 +16,17 @@ from tests.api.conftest import bearer
 from tests.assessments.conftest import submitted_at_level
 
 schema = schemathesis.openapi.from_wsgi("/api/schema", get_wsgi_application())
+
+
+@pytest.fixture(autouse=True)
+def keep_the_connection():
+    """As Django's test client does: the start and end of a request must not close the
+    database connection, whose transaction the test runs in (PostgreSQL would lose it)."""
+    for signal in (signals.request_started, signals.request_finished):
+        signal.disconnect(close_old_connections)
+    yield
+    for signal in (signals.request_started, signals.request_finished):
+        signal.connect(close_old_connections)
 
 
 @pytest.fixture
