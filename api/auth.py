@@ -3,6 +3,8 @@ knows no session and no cookie, so it needs no CSRF check."""
 
 from __future__ import annotations
 
+import functools
+import re
 from datetime import timedelta
 
 from django.conf import settings
@@ -41,7 +43,35 @@ class BearerToken(HttpBearer):
         # owner's name on every history entry it writes.
         request.user = api_token.owner
         request.api_token = api_token
+        if unknown := _unknown_query(request):
+            details = [
+                {"location": f"query.{name[:50]}", "message": "Not a parameter here."}
+                for name in unknown[:10]
+            ]
+            raise ApiError(422, "invalid", "Unknown query parameters.", details)
         return api_token
+
+
+@functools.cache
+def _query_names() -> dict[tuple[str, str], frozenset[str]]:
+    """(path as the schema writes it, method): the query parameters it takes."""
+    from api.endpoints import api  # which is built with this module's auth
+
+    return {
+        (path, method.upper()): frozenset(
+            p["name"] for p in op.get("parameters", []) if p["in"] == "query"
+        )
+        for path, item in api.get_openapi_schema()["paths"].items()
+        for method, op in item.items()
+    }
+
+
+def _unknown_query(request: HttpRequest) -> list[str]:
+    """A query parameter the operation does not take is refused, once the caller is known:
+    a typo such as `limt` would otherwise pass unnoticed."""
+    path = "/" + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", request.resolver_match.route)
+    known = _query_names().get((path, request.method))
+    return [] if known is None else sorted(set(request.GET) - known)
 
 
 def require_write(request: HttpRequest) -> None:

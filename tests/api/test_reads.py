@@ -179,3 +179,11 @@ def test_the_team_report_costs_the_same_queries_at_any_size(
     with django_assert_num_queries(14):
         response = api_client.get(f"/api/teams/{team.pk}/report", headers=headers)
     assert len(response.json()["members"]) == n + 2
+
+
+def test_a_query_parameter_an_operation_does_not_take_is_refused_422(api_client, alice):
+    response = get(api_client, "/api/occupations", alice, limt="5")
+    assert response.status_code == 422
+    assert error_of(response)["details"][0]["location"] == "query.limt"
+    # Who is asking comes first.
+    assert api_client.get("/api/occupations", {"limt": "5"}).status_code == 401
