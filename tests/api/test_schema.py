@@ -21,7 +21,7 @@ def operations(client) -> list[tuple[str, str, dict]]:
 def test_every_operation_documents_its_refusals(client):
     for path, method, op in operations(client):
         statuses = set(op["responses"])
-        assert EVERY_OPERATION <= statuses, (method, path)
+        assert statuses >= EVERY_OPERATION, (method, path)
         if op["operationId"] in WRITES:
             assert "403" in statuses, (method, path)
         assert op["security"] == [{"BearerToken": []}], (method, path)
