@@ -7,7 +7,7 @@ from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import resolve_url
 from django.template.defaultfilters import filesizeformat
 from django.utils.csp import build_policy
@@ -88,23 +88,37 @@ def request_body_middleware(
 
     def middleware(request: HttpRequest) -> HttpResponse:
         if "HTTP_TRANSFER_ENCODING" in request.META:
-            return refuse(_("Send the request body with a Content-Length."), status=411)
+            return _refused(request, _("Send the request body with a Content-Length."), status=411)
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = -1
         if length < 0:
-            return refuse(_("The Content-Length is not a number of bytes."), status=400)
+            return _refused(request, _("The Content-Length is not a number of bytes."), status=400)
         if length > limit:
-            return refuse(
+            return _refused(
+                request,
                 _("The request is too large: at most %(size)s.") % {"size": filesizeformat(limit)},
                 status=413,
             )
         if unsupported := unsupported_content_type(request.META.get("CONTENT_TYPE", "")):
-            return refuse(unsupported, status=415)
+            return _refused(request, unsupported, status=415)
         return get_response(request)
 
     return middleware
+
+
+# The JSON API answers its refusals in its own shape, those made here before it runs too.
+API_PREFIX = "/api/"
+REFUSAL_CODES = {400: "bad-request", 411: "length-required", 413: "too-large"}
+REFUSAL_CODES[415] = "unsupported-media-type"
+
+
+def _refused(request: HttpRequest, message: str, *, status: int) -> HttpResponse:
+    if request.path.startswith(API_PREFIX):
+        body = {"code": REFUSAL_CODES[status], "message": str(message), "details": []}
+        return JsonResponse({"error": body}, status=status)
+    return refuse(message, status=status)
 
 
 def private_cache_middleware(

@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "assessments",
     "teams",
     "identity",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -177,6 +178,7 @@ RATE_LIMITS = {
         "report": "60/60",
         "team-report": "60/60",
         "export": "10/60",
+        "api": "600/60",  # per token
     }.items()
 }
 

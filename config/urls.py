@@ -32,5 +32,6 @@ urlpatterns = [
     path("assessments/teams/", include("teams.urls")),
     path("assessments/", include("assessments.urls")),
     path("", include("identity.urls")),  # single sign-on, SCIM provisioning
+    path("", include("api.urls")),  # the JSON API, its reference and the token page
     path("admin/", admin.site.urls),
 ]

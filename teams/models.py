@@ -32,6 +32,15 @@ from config.tasks import task_statuses
 from taxonomy.models import Occupation
 
 
+class TeamQuerySet(models.QuerySet):
+    def managed_by(self, user) -> TeamQuerySet:
+        """The teams `user` manages: the manager role (the teams.manage_team permission)
+        says whether they may, Team.managers which teams. Every page and the API read it."""
+        if not user.has_perm("teams.manage_team"):
+            return self.none()
+        return self.filter(managers=user)
+
+
 class Team(models.Model):
     """People assessed against one occupation by default, and who manages them.
 
@@ -54,6 +63,8 @@ class Team(models.Model):
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="Membership", related_name="teams", blank=True
     )
+
+    objects = TeamQuerySet.as_manager()
 
     history = HistoricalRecords(m2m_fields=[managers])
 

@@ -35,11 +35,8 @@ from teams.tables import CompetenceFilter, CompetenceTable, MemberFilter, Member
 
 
 def _managed_teams(request: HtmxHttpRequest) -> QuerySet[Team]:
-    """The teams the signed-in user manages: the manager role (the teams.manage_team
-    permission) says whether they may, Team.managers which teams."""
-    if not request.user.has_perm("teams.manage_team"):
-        return Team.objects.none()
-    return request.user.managed_teams.all()
+    """The teams the signed-in user manages (Team.objects.managed_by)."""
+    return Team.objects.managed_by(request.user)
 
 
 def _get_team_for_manager(request: HtmxHttpRequest, pk: int) -> Team:

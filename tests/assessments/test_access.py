@@ -12,6 +12,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from api.services import api_token_create
 from assessments.models import Assessment
 from assessments.services import assessment_start
 from taxonomy.models import Occupation
@@ -23,6 +24,7 @@ pytestmark = pytest.mark.django_db
 ROLES = ["anonymous", "owner", "other_technician", "manager", "other_manager", "taxonomy_admin"]
 LOGIN = 302  # sent to sign in
 
+API_POSTS = {"assessment-start", "assessment-ratings", "assessment-submit"}  # no GET there
 # url name: (how to build it from the objects, expected GET status for each role in ROLES)
 MATRIX = {
     "healthz": (lambda o: reverse("healthz"), [200, 200, 200, 200, 200, 200]),
@@ -123,6 +125,34 @@ MATRIX = {
         [401] * 6,
     ),
     "identity:scim-schemas": (lambda o: reverse("identity:scim-schemas"), [401] * 6),
+    # The API answers a bearer token only: a session, any role's, is no way in (API_MATRIX
+    # below goes through each operation with each role's token).
+    "api:api-root": (lambda o: "/api/", [200] * 6),
+    "api:openapi-json": (lambda o: "/api/schema", [200] * 6),
+    "api:docs": (lambda o: reverse("api:docs"), [200] * 6),
+    "api:token-list": (lambda o: reverse("api:token-list"), [LOGIN, 200, 200, 200, 200, 200]),
+    "api:token-revoke": (  # POST only
+        lambda o: reverse("api:token-revoke", args=[o["token"].pk]),
+        [LOGIN, 405, 405, 405, 405, 405],
+    ),
+    **{
+        f"api:{name}": (lambda o, url=url: url(o), [405 if name in API_POSTS else 401] * 6)
+        for name, url in {
+            "occupation-list": lambda o: "/api/occupations",
+            "occupation-detail": lambda o: "/api/occupations/3512.4",
+            "scale": lambda o: "/api/scale",
+            "person-list": lambda o: "/api/people",
+            "person-detail": lambda o: "/api/people/alice",
+            "person-assessments": lambda o: "/api/people/alice/assessments",
+            "assessment-detail": lambda o: f"/api/assessments/{o['submitted'].pk}",
+            "assessment-report": lambda o: f"/api/assessments/{o['submitted'].pk}/report",
+            "assessment-start": lambda o: "/api/assessments",
+            "assessment-ratings": lambda o: f"/api/assessments/{o['draft'].pk}/ratings",
+            "assessment-submit": lambda o: f"/api/assessments/{o['draft'].pk}/submit",
+            "team-list": lambda o: "/api/teams",
+            "team-report": lambda o: f"/api/teams/{o['team'].pk}/report",
+        }.items()
+    },
 }
 
 
@@ -163,7 +193,9 @@ def world(alice, bob, mia, team, other_team) -> dict:
     export = TeamExport.objects.create(
         team=team, requested_by=mia, format="csv", finished_at=timezone.now(), content=b"a,b"
     )
+    token, _secret = api_token_create(owner=alice, name="script")
     return {
+        "token": token,
         "users": users,
         "draft": draft,
         "submitted": submitted,
@@ -277,3 +309,107 @@ def test_the_admin_is_for_staff(world):
             client.force_login(world["users"][role])
         expected = 200 if role == "taxonomy_admin" else 302
         assert client.get(url).status_code == expected, role
+
+
+# Every API operation with each role's write token: (method, path, body, statuses by ROLES).
+# anonymous sends no token. A read token is refused every write (tests/api/test_auth.py).
+API_MATRIX = {
+    "occupation_list": ("get", lambda o: "/api/occupations", None, [401, *[200] * 5]),
+    "occupation_detail": ("get", lambda o: "/api/occupations/3512.4", None, [401, *[200] * 5]),
+    "scale": ("get", lambda o: "/api/scale", None, [401, *[200] * 5]),
+    "person_list": ("get", lambda o: "/api/people", None, [401, *[200] * 5]),
+    "person_detail": (
+        "get",
+        lambda o: "/api/people/alice",
+        None,
+        [401, 200, 404, 200, 404, 404],
+    ),
+    "person_assessments": (
+        "get",
+        lambda o: "/api/people/alice/assessments",
+        None,
+        [401, 200, 404, 200, 404, 404],
+    ),
+    "assessment_detail": (
+        "get",
+        lambda o: f"/api/assessments/{o['submitted'].pk}",
+        None,
+        [401, 200, 404, 200, 404, 404],
+    ),
+    "assessment_report": (
+        "get",
+        lambda o: f"/api/assessments/{o['submitted'].pk}/report",
+        None,
+        [401, 200, 404, 404, 404, 404],
+    ),
+    # alice resumes the draft she has; the taxonomy admin has no role that assesses itself.
+    "assessment_start": (
+        "post",
+        lambda o: "/api/assessments",
+        {"occupation": "3512.4"},
+        [401, 200, 201, 201, 201, 403],
+    ),
+    "assessment_ratings": (
+        "put",
+        lambda o: f"/api/assessments/{o['draft'].pk}/ratings",
+        {"ratings": [{"competence_id": "FIRST", "level": 2}]},
+        [401, 200, 404, 404, 404, 404],
+    ),
+    "assessment_submit": (
+        "post",
+        lambda o: f"/api/assessments/{o['draft'].pk}/submit",
+        {},
+        [401, 200, 404, 404, 404, 404],
+    ),
+    "team_list": ("get", lambda o: "/api/teams", None, [401, *[200] * 5]),
+    "team_report": (
+        "get",
+        lambda o: f"/api/teams/{o['team'].pk}/report",
+        None,
+        [401, 404, 404, 200, 404, 404],
+    ),
+}
+API_VARIANTS = {
+    "assessment_detail, a superseded assessment": (
+        "get",
+        lambda o: f"/api/assessments/{o['superseded'].pk}",
+        None,
+        [401, 200, 404, 404, 404, 404],
+    ),
+    "assessment_detail, another occupation's": (
+        "get",
+        lambda o: f"/api/assessments/{o['elsewhere'].pk}",
+        None,
+        [401, 200, 404, 404, 404, 404],
+    ),
+}
+
+
+def test_every_api_operation_is_in_the_matrix(client):
+    schema = client.get("/api/schema").json()
+    operations = {op["operationId"] for item in schema["paths"].values() for op in item.values()}
+    assert operations == set(API_MATRIX)
+
+
+@pytest.mark.parametrize("name", sorted(API_MATRIX) + sorted(API_VARIANTS))
+def test_each_role_gets_the_expected_answer_from_the_api(world, name):
+    method, build, body, expected = {**API_MATRIX, **API_VARIANTS}[name]
+    url = build(world)
+    first = world["draft"].occupation.requirements.order_by("pk").first().competence_id
+    if body and body.get("ratings"):
+        body = {"ratings": [{**body["ratings"][0], "competence_id": first}]}
+    got = []
+    for role in ROLES:
+        headers = {}
+        if role != "anonymous":
+            _token, secret = api_token_create(owner=world["users"][role], name=role, scope="write")
+            headers["Authorization"] = f"Bearer {secret}"
+        send = getattr(Client(), method)
+        if body is None:
+            response = send(url, headers=headers)
+        else:
+            response = send(url, body, content_type="application/json", headers=headers)
+        got.append(response.status_code)
+        if response.status_code == 404:  # says nothing of what is behind it
+            assert world["users"]["owner"].username not in response.content.decode()
+    assert dict(zip(ROLES, got, strict=True)) == dict(zip(ROLES, expected, strict=True))

@@ -54,6 +54,8 @@ def technician_pages(technician: User) -> list[str]:
         "/groups/351/",
         "/about/",
         "/accounts/password/",
+        "/accounts/tokens/",
+        "/api/docs",
         "/no-such-page/",
     ]
 
@@ -82,6 +84,8 @@ def admin_pages() -> list[str]:
         "/admin/identity/scimtoken/",
         "/admin/identity/scimtoken/add/",
         "/admin/identity/scimrequest/",
+        "/admin/api/apitoken/",
+        "/admin/api/apitoken/add/",
     ]
 
 
@@ -122,4 +126,22 @@ def test_no_page_a_role_reaches_has_an_accessibility_violation(
         found += check(page, ["/accounts/login/"])  # signed out
         sign_in(page, username)
         found += check(page, paths)
+    assert not found, "\n".join(found)
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+def test_the_token_page_showing_a_new_token_and_a_form_error(
+    new_page: Callable[..., Page], demo_technician: User, viewport: str
+):
+    width, height = VIEWPORTS[viewport]
+    page = new_page(viewport={"width": width, "height": height})
+    sign_in(page, "technician")
+    page.goto("/accounts/tokens/")
+    page.get_by_label("What is it for?").fill(HOSTILE)
+    page.get_by_role("button", name="Make the token").click()
+    assert page.get_by_role("textbox", name="Token").input_value().startswith("gwa_")
+    found = violations(page)
+    page.get_by_role("button", name="Make the token").click()  # no name: the error
+    assert page.get_by_role("alert").count() >= 1
+    found += violations(page)
     assert not found, "\n".join(found)
