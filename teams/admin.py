@@ -6,7 +6,8 @@ from django import forms
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from teams.models import Membership, Team, TeamExport
+from teams.models import Assignment, Membership, Notification, ReviewCycle, Team, TeamExport
+from teams.services import assignment_join
 
 
 class MembershipInline(admin.TabularInline):
@@ -41,6 +42,12 @@ class TeamAdmin(SimpleHistoryAdmin):
     autocomplete_fields = ("occupation", "managers")
     inlines = [MembershipInline]
 
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        for membership in getattr(formset, "new_objects", []):
+            if isinstance(membership, Membership):
+                assignment_join(membership=membership)
+
 
 @admin.register(TeamExport)
 class TeamExportAdmin(admin.ModelAdmin):
@@ -64,3 +71,60 @@ class TeamExportAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # the record of who exported what
+
+
+class AssignmentInline(admin.TabularInline):
+    model = Assignment
+    fields = ("user", "occupation", "assessment", "status", "excused_reason", "reminded_at")
+    readonly_fields = fields
+    can_delete = False
+    extra = 0
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(ReviewCycle)
+class ReviewCycleAdmin(admin.ModelAdmin):
+    list_display = ("name", "team", "status", "opens_on", "self_due", "review_due")
+    list_filter = ("status",)
+    list_select_related = ("team",)
+    search_fields = ("name", "team__name")
+    readonly_fields = ("status", "opened_at", "closed_at", "created_by", "skipped")
+    inlines = [AssignmentInline]
+
+
+@admin.action(description="Try sending again now")
+def retry_now(modeladmin, request, queryset):
+    from django.utils import timezone
+
+    from teams.tasks import notifications_send
+
+    queryset.filter(sent_at=None).update(attempts=0, next_attempt_at=timezone.now())
+    notifications_send.enqueue()
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    """Every e-mail of the cycles: sent, waiting, or failing with the error SMTP gave."""
+
+    list_display = ("kind", "recipient", "cycle", "stage", "sent_at", "attempts", "error")
+    list_filter = ("kind", ("sent_at", admin.EmptyFieldListFilter))
+    list_select_related = ("recipient", "cycle__team")
+    search_fields = ("recipient__username", "recipient__email", "cycle__name")
+    actions = [retry_now]
+    readonly_fields = [
+        "recipient",
+        "cycle",
+        "kind",
+        "stage",
+        "created_at",
+        "claimed_at",
+        "sent_at",
+        "next_attempt_at",
+        "attempts",
+        "error",
+    ]
+
+    def has_add_permission(self, request) -> bool:
+        return False
