@@ -20,4 +20,17 @@ urlpatterns = [
         views.team_export_download,
         name="team-export-download",
     ),
+    path("<int:pk>/cycles/new/", views.cycle_create, name="cycle-create"),
+    path("<int:pk>/cycles/<int:cycle_pk>/", views.cycle_board, name="cycle-board"),
+    path("<int:pk>/cycles/<int:cycle_pk>/close/", views.cycle_close, name="cycle-close"),
+    path(
+        "<int:pk>/cycles/<int:cycle_pk>/remind/<int:assignment_pk>/",
+        views.cycle_remind,
+        name="cycle-remind",
+    ),
+    path(
+        "<int:pk>/cycles/<int:cycle_pk>/excuse/<int:assignment_pk>/",
+        views.cycle_excuse,
+        name="cycle-excuse",
+    ),
 ]

@@ -15,7 +15,7 @@ from django.utils import timezone
 from assessments.models import Assessment
 from assessments.services import assessment_start
 from taxonomy.models import Occupation
-from teams.models import TeamExport
+from teams.models import Assignment, ReviewCycle, TeamExport
 from tests.assessments.conftest import submitted_at_level
 
 pytestmark = pytest.mark.django_db
@@ -100,6 +100,30 @@ MATRIX = {
         lambda o: reverse("teams:team-export-download", args=[o["team"].pk, o["export"].pk]),
         [LOGIN, 404, 404, 200, 404, 404],
     ),
+    "teams:cycle-create": (
+        lambda o: reverse("teams:cycle-create", args=[o["team"].pk]),
+        [LOGIN, 404, 404, 200, 404, 404],
+    ),
+    "teams:cycle-board": (
+        lambda o: o["cycle"].get_absolute_url(),
+        [LOGIN, 404, 404, 200, 404, 404],
+    ),
+    "teams:cycle-close": (
+        lambda o: reverse("teams:cycle-close", args=[o["team"].pk, o["cycle"].pk]),
+        [LOGIN, 404, 404, 200, 404, 404],
+    ),
+    "teams:cycle-remind": (  # POST only
+        lambda o: reverse(
+            "teams:cycle-remind", args=[o["team"].pk, o["cycle"].pk, o["assignment"].pk]
+        ),
+        [LOGIN, 405, 405, 405, 405, 405],
+    ),
+    "teams:cycle-excuse": (
+        lambda o: reverse(
+            "teams:cycle-excuse", args=[o["team"].pk, o["cycle"].pk, o["assignment"].pk]
+        ),
+        [LOGIN, 404, 404, 200, 404, 404],
+    ),
     # Single sign-on is off here (no OIDC_ISSUER): its pages are not there.
     "identity:sso-start": (lambda o: reverse("identity:sso-start"), [404] * 6),
     "identity:sso-callback": (lambda o: reverse("identity:sso-callback"), [404] * 6),
@@ -163,8 +187,22 @@ def world(alice, bob, mia, team, other_team) -> dict:
     export = TeamExport.objects.create(
         team=team, requested_by=mia, format="csv", finished_at=timezone.now(), content=b"a,b"
     )
+    cycle = ReviewCycle.objects.create(
+        team=team,
+        name="Q1",
+        opens_on=timezone.localdate(),
+        self_due=timezone.localdate(),
+        review_due=timezone.localdate(),
+        status="open",
+        opened_at=timezone.now(),
+    )
+    assignment = Assignment.objects.create(
+        cycle=cycle, user=bob, occupation=team.occupation, assessment=None
+    )
     return {
         "users": users,
+        "cycle": cycle,
+        "assignment": assignment,
         "draft": draft,
         "submitted": submitted,
         "superseded": superseded,
