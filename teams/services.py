@@ -446,17 +446,18 @@ def _assignment(cycle: ReviewCycle, user, occupation: Occupation) -> Assignment:
     return Assignment(cycle=cycle, user=user, occupation=occupation, assessment=draft)
 
 
-def _notify(cycle: ReviewCycle, recipients: Iterable[int], kind: str, stage: str) -> None:
-    """Record e-mails to send and ask the worker to send them, in the caller's transaction.
-    A (recipient, cycle, kind, stage) already recorded is left as it is: never sent twice."""
+def _notify(
+    cycle: ReviewCycle, recipients: Iterable[int], kind: str, stage: str, *, send: bool = True
+) -> bool:
+    """Record e-mails to send and (`send`) queue the worker's sending, in the caller's
+    transaction, as exports are queued. A (recipient, cycle, kind, stage) already recorded is
+    left as it is: never sent twice. Returns whether there was anyone to write to."""
     rows = [Notification(recipient_id=pk, cycle=cycle, kind=kind, stage=stage) for pk in recipients]
     if rows:
         Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
-        transaction.on_commit(_enqueue_send)  # once per transaction, however many rows
-
-
-def _enqueue_send() -> None:
-    notifications_send.enqueue()
+        if send:
+            notifications_send.enqueue()
+    return bool(rows)
 
 
 def assignment_join(*, membership: Membership) -> Assignment | None:
@@ -588,9 +589,10 @@ def reminders_run(*, today: date) -> ScheduleSummary:
         for cycle in cycles.filter(self_due__in=stages):
             kind, stage = stages[cycle.self_due]
             waiting = list(cycle.assignments.waiting().values_list("user_id", flat=True))
-            _notify(cycle, waiting, kind, stage)
+            _notify(cycle, waiting, kind, stage, send=False)
             if waiting and kind == Notification.Kind.OVERDUE:
-                _notify(cycle, managers[cycle.team_id], Notification.Kind.OVERDUE_DIGEST, stage)
+                digest = Notification.Kind.OVERDUE_DIGEST
+                _notify(cycle, managers[cycle.team_id], digest, stage, send=False)
         submitted = (
             Assignment.objects.filter(
                 cycle__in=cycles, assessment__status=Assessment.Status.SUBMITTED
@@ -604,13 +606,11 @@ def reminders_run(*, today: date) -> ScheduleSummary:
             if cycle_id not in last_digests or at > last_digests[cycle_id]
         }
         for cycle in cycles.filter(pk__in=new_submissions):
-            _notify(
-                cycle,
-                managers[cycle.team_id],
-                Notification.Kind.SUBMITTED_DIGEST,
-                f"day-{today}",
-            )
-    summary.recorded = Notification.objects.count() - before
+            digest = Notification.Kind.SUBMITTED_DIGEST
+            _notify(cycle, managers[cycle.team_id], digest, f"day-{today}", send=False)
+        summary.recorded = Notification.objects.count() - before
+        if summary.recorded:
+            notifications_send.enqueue()
     return summary
 
 

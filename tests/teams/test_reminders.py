@@ -162,3 +162,41 @@ def test_sending_failures_are_recorded_and_retried_with_backoff(cycle, settings)
     settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
     assert mail.deliver() == (2, 0)
     assert all(n.sent_at and not n.error for n in rows.all())
+
+
+def test_nothing_is_sent_inside_the_request_the_worker_sends(mia_client, team, run_worker):
+    from django.urls import reverse
+
+    response = mia_client.post(
+        reverse("teams:cycle-create", args=[team.pk]),
+        {
+            "name": "Q1",
+            "opens_on": TODAY.isoformat(),
+            "self_due": DUE.isoformat(),
+            "review_due": DUE.isoformat(),
+        },
+    )
+    assert response.status_code == 302
+    assert outbox.outbox == [] and Notification.objects.filter(sent_at=None).count() == 2
+    run_worker()
+    assert sorted(m.to[0] for m in outbox.outbox) == ["alice@example.com", "bob@example.com"]
+
+
+def test_the_daily_schedule_keeps_itself_queued(cycle, run_worker):
+    from django.tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    from teams.tasks import reminders_daily
+
+    queued = DBTaskResult.objects.filter(
+        task_path=reminders_daily.module_path, status=TaskResultStatus.READY
+    )
+    assert queued.count() == 1  # opening the cycle saw to it
+    first = queued.get()
+    assert first.run_after.date() == TODAY + timedelta(days=1)
+    DBTaskResult.objects.filter(pk=first.pk).update(run_after=timezone.now())
+    run_worker()
+    first.refresh_from_db()
+    assert first.status == TaskResultStatus.SUCCESSFUL
+    following = queued.get()
+    assert following.pk != first.pk and following.run_after > timezone.now()
