@@ -312,7 +312,12 @@ class AssignmentTable(LabelledTable):
                     record.member_name,
                 )
             )
-        return format_html_join(" ", "{}", ((p,) for p in parts)) if parts else "—"
+        if not parts:
+            return "—"
+        return format_html(
+            '<span class="row-actions">{}</span>',
+            format_html_join(" ", "{}", ((p,) for p in parts)),
+        )
 
 
 WAITING_STATES = {
