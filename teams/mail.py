@@ -6,6 +6,7 @@ Nothing here runs inside a request: the task worker (teams.tasks.notifications_s
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -49,17 +50,21 @@ def _name(user) -> str:
     return user.get_full_name() or user.get_username()
 
 
-def compose(n: Notification) -> Mail:
-    """The e-mail a notification stands for, read as things are when it is sent."""
+def compose(n: Notification, assignment: Assignment | None = None) -> Mail:
+    """The e-mail a notification stands for, read as things are when it is sent. A member's
+    e-mail links their assignment's assessment: `assignment` (with it), or read here."""
     cycle, user = n.cycle, n.recipient
     due = date_format(cycle.self_due, "j F Y")
     greeting = _("Hello %(name)s,") % {"name": _name(user)}
     board = _link(cycle.get_absolute_url())
     kind = Notification.Kind
     if n.kind in (kind.OPENED, kind.REMINDER, kind.OVERDUE, kind.REVIEW_DONE):
-        assignment = (
-            Assignment.objects.filter(cycle=cycle, user=user).select_related("assessment").first()
-        )
+        if assignment is None:
+            assignment = (
+                Assignment.objects.filter(cycle=cycle, user=user)
+                .select_related("assessment")
+                .first()
+            )
         assessment = assignment.assessment if assignment else None
         url = _link(
             assessment.get_absolute_url() if assessment else reverse("assessments:assessment-list")
@@ -146,8 +151,8 @@ def compose(n: Notification) -> Mail:
     )
 
 
-def message(n: Notification) -> EmailMultiAlternatives:
-    mail = compose(n)
+def message(n: Notification, assignment: Assignment | None = None) -> EmailMultiAlternatives:
+    mail = compose(n, assignment)
     context = {"mail": mail}
     email = EmailMultiAlternatives(
         mail.subject,
@@ -165,38 +170,80 @@ def pending() -> Q:
     )
 
 
+CHUNK = 200
+
+
 def deliver() -> tuple[int, int]:
-    """Send every notification due to go, each claimed first by a conditional UPDATE, so
-    two senders at once never send one twice. A failure is recorded on its row and tried
-    again later (backoff). Returns (sent, failed)."""
+    """Send every notification due to go, a chunk at a time, each chunk claimed first by a
+    conditional UPDATE with this sender's token, so two senders at once never send one
+    twice. One SMTP connection for the run. A failure is recorded on its row and tried again
+    later (backoff). Returns (sent, failed)."""
     sent = failed = 0
+    token = uuid.uuid4().hex
     ids = list(Notification.objects.filter(pending()).order_by("pk").values_list("pk", flat=True))
+    if not ids:
+        return 0, 0
     connection = mailers.default
-    for pk in ids:
-        now = timezone.now()
-        if not Notification.objects.filter(pending(), pk=pk).update(claimed_at=now):
-            continue  # another sender has it
-        n = Notification.objects.select_related("recipient", "cycle__team").get(pk=pk)
-        if not n.recipient.email:
-            Notification.objects.filter(pk=pk).update(
-                attempts=MAX_ATTEMPTS, error=_("The recipient has no e-mail address.")
-            )
-            failed += 1
-            continue
-        try:
-            connection.send_messages([message(n)])
-        except Exception as error:  # SMTP down, refused, timed out: try again later
-            attempts = n.attempts + 1
-            Notification.objects.filter(pk=pk).update(
-                attempts=attempts,
-                error=f"{type(error).__name__}: {error}"[:2000],
-                claimed_at=None,
-                next_attempt_at=timezone.now() + backoff(attempts),
-            )
-            connection.close()
-            failed += 1
-            continue
-        Notification.objects.filter(pk=pk).update(sent_at=timezone.now(), error="")
-        sent += 1
-    connection.close()
+    try:
+        connection.open()
+    except Exception as error:  # the server is down: every one waits for the next attempt
+        for start in range(0, len(ids), CHUNK):
+            claimed = _claim(ids[start : start + CHUNK], token)
+            _failed(claimed, error)
+            failed += len(claimed)
+        return 0, failed
+    try:
+        for start in range(0, len(ids), CHUNK):
+            chunk = _claim(ids[start : start + CHUNK], token)
+            assignments = {
+                (a.cycle_id, a.user_id): a
+                for a in Assignment.objects.filter(
+                    cycle__in={n.cycle_id for n in chunk},
+                    user__in={n.recipient_id for n in chunk},
+                ).select_related("assessment")
+            }
+            done = []
+            for n in chunk:
+                if not n.recipient.email:
+                    Notification.objects.filter(pk=n.pk).update(
+                        attempts=MAX_ATTEMPTS, error=_("The recipient has no e-mail address.")
+                    )
+                    failed += 1
+                    continue
+                try:
+                    email = message(n, assignments.get((n.cycle_id, n.recipient_id)))
+                    connection.send_messages([email])
+                except Exception as error:  # refused, timed out: try again later
+                    _failed([n], error)
+                    failed += 1
+                    continue
+                done.append(n.pk)
+            Notification.objects.filter(pk__in=done).update(sent_at=timezone.now(), error="")
+            sent += len(done)
+    finally:
+        connection.close()
     return sent, failed
+
+
+def _claim(ids: list[int], token: str) -> list[Notification]:
+    """Those of `ids` still pending, now this sender's: one UPDATE, then one read."""
+    Notification.objects.filter(pending(), pk__in=ids).update(
+        claimed_at=timezone.now(), claimed_by=token
+    )
+    return list(
+        Notification.objects.filter(pk__in=ids, claimed_by=token, sent_at=None)
+        .select_related("recipient", "cycle__team")
+        .order_by("pk")
+    )
+
+
+def _failed(notifications: list[Notification], error: Exception) -> None:
+    for n in notifications:
+        attempts = n.attempts + 1
+        Notification.objects.filter(pk=n.pk).update(
+            attempts=attempts,
+            error=f"{type(error).__name__}: {error}"[:2000],
+            claimed_at=None,
+            claimed_by="",
+            next_attempt_at=timezone.now() + backoff(attempts),
+        )
