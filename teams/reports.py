@@ -480,3 +480,34 @@ def manager_cycles(user) -> list[ManagerCycle]:
         .order_by("self_due", "pk")
     )
     return [ManagerCycle(c, c.waiting, c.members, c.submitted) for c in cycles]
+
+
+@dataclass(frozen=True)
+class CyclePoint:
+    cycle: str
+    closed: date
+    readiness: float  # mean reviewed readiness of the assessments submitted in the cycle
+    members: int  # who submitted
+    expected: int  # members not excused
+
+
+def readiness_by_cycle(team: Team) -> list[CyclePoint]:
+    """Team readiness per closed cycle, oldest first: the mean of the assessments its
+    members submitted for it (validated levels counted where given). One query."""
+    submitted = Q(assignments__assessment__status=Assessment.Status.SUBMITTED)
+    cycles = (
+        team.cycles.filter(status=ReviewCycle.Status.CLOSED)
+        .annotate(
+            mean=Avg("assignments__assessment__readiness", filter=submitted),
+            submitted=Count("assignments", filter=submitted),
+            expected=Count("assignments", filter=~Q(assignments__status=Assignment.Status.EXCUSED)),
+        )
+        .order_by("closed_at", "pk")
+    )
+    return [
+        CyclePoint(
+            c.name, timezone.localdate(c.closed_at), round(c.mean, 1), c.submitted, c.expected
+        )
+        for c in cycles
+        if c.mean is not None
+    ]

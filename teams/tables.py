@@ -213,7 +213,7 @@ class AssignmentTable(LabelledTable):
     class Meta:
         attrs = {"class": "table"}
         prefix = "b-"
-        per_page = 50
+        per_page = 25
         order_by = ("member_name",)
         empty_text = _("No member matches these filters.")
 

@@ -184,6 +184,11 @@ def team_report(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         return render(request, f"teams/team_report.html#{part}", context)
     context["summary"] = reports.team_summary(team, occupation, assessed, top_level=scale.top_level)
     context["open_cycle"] = team.cycles.filter(status=ReviewCycle.Status.OPEN).first()
+    by_cycle = reports.readiness_by_cycle(team)
+    context["by_cycle"] = by_cycle
+    context["by_cycle_chart"] = charts.line(
+        [(p.closed.strftime("%b %Y"), p.readiness) for p in by_cycle]
+    )
     points = reports.readiness_by_month(team)
     context["timeline"] = points
     context["timeline_chart"] = charts.line(
@@ -490,7 +495,7 @@ def cycle_board(request: HtmxHttpRequest, pk: int, cycle_pk: int) -> HttpRespons
     if export is not None and export != "csv":
         return refuse(gettext("Export the board as csv."), status=400)
     table = AssignmentTable(board_filter.qs, cycle=cycle, today=today, request=request)
-    RequestConfig(request, paginate=not export and {"per_page": 50}).configure(table)
+    RequestConfig(request, paginate=not export and {"per_page": 25}).configure(table)
     if export:
         return download(
             _board_csv(cycle, [row.record for row in table.rows]),

@@ -236,3 +236,20 @@ def test_a_manager_lands_on_open_cycles_and_reviews_waiting(mia_client, cycle, a
         page = mia_client.get(url).content.decode()
         assert "Open review cycles" in page
         assert "1 of 2 submitted" in page and "1 review waiting" in page
+
+
+def test_the_team_report_shows_readiness_by_closed_cycle(mia_client, cycle, alice, mia):
+    from assessments.services import assessment_submit
+    from teams.services import cycle_close
+    from tests.assessments.conftest import rate
+
+    report = mia_client.get(reverse("teams:team-report", args=[cycle.team_id]))
+    assert "No review cycle has closed yet." in report.content.decode()
+    draft = cycle.assignments.get(user=alice).assessment
+    rate(draft, {r.competence_id: 4 for r in cycle.team.occupation.requirements.all()})
+    assessment_submit(assessment=draft, user=alice)
+    cycle_close(cycle=cycle, by=mia)
+    page = mia_client.get(reverse("teams:team-report", args=[cycle.team_id])).content.decode()
+    section = page[page.index('id="by-cycle-heading"') :]
+    assert "2027 Q1 skills review" in section
+    assert "100.0%" in section and "1 of 2" in section
