@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.template.response import TemplateResponse
+from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
+from teams.forms import CycleForm
 from teams.models import Assignment, Membership, Notification, ReviewCycle, Team, TeamExport
-from teams.services import assignment_join
+from teams.services import assignment_join, cycle_create
+from teams.tasks import notifications_send
 
 
 class MembershipInline(admin.TabularInline):
@@ -33,9 +40,48 @@ class TeamForm(forms.ModelForm):
         return managers
 
 
+@admin.action(description="Open a review cycle for the selected teams")
+def open_review_cycle(modeladmin, request, queryset):
+    """A superuser opens one cycle, with the same name and dates, for several teams at once:
+    all of them or, when one is refused, none."""
+    if not request.user.is_superuser:
+        modeladmin.message_user(request, "Only a superuser can do that.", messages.ERROR)
+        return None
+    today = timezone.localdate()
+    form = CycleForm(request.POST if "apply" in request.POST else None, team=None, today=today)
+    if form.is_valid():
+        try:
+            with transaction.atomic():
+                for team in queryset.select_related("occupation"):
+                    try:
+                        cycle_create(team=team, by=request.user, today=today, **form.cleaned_data)
+                    except ValidationError as error:
+                        raise ValidationError(f"{team.name}: {' '.join(error.messages)}") from None
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            modeladmin.message_user(
+                request, f"Opened a review cycle for {queryset.count()} team(s)."
+            )
+            return None
+    return TemplateResponse(
+        request,
+        "admin/teams/open_review_cycle.html",
+        {
+            **modeladmin.admin_site.each_context(request),
+            "title": "Open a review cycle",
+            "form": form,
+            "teams": queryset,
+            "opts": modeladmin.model._meta,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        },
+    )
+
+
 @admin.register(Team)
 class TeamAdmin(SimpleHistoryAdmin):
     form = TeamForm
+    actions = [open_review_cycle]
     list_display = ("name", "occupation")
     list_select_related = ("occupation",)
     search_fields = ("name", "memberships__user__username", "managers__username")
@@ -96,10 +142,6 @@ class ReviewCycleAdmin(admin.ModelAdmin):
 
 @admin.action(description="Try sending again now")
 def retry_now(modeladmin, request, queryset):
-    from django.utils import timezone
-
-    from teams.tasks import notifications_send
-
     queryset.filter(sent_at=None).update(attempts=0, next_attempt_at=timezone.now())
     notifications_send.enqueue()
 

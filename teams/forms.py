@@ -90,7 +90,9 @@ class CycleForm(forms.Form):
         help_text=_("Leave empty for a one-off cycle. Closing it then prepares the next one."),
     )
 
-    def __init__(self, *args, team: Team, today: date, **kwargs):
+    def __init__(self, *args, team: Team | None, today: date, **kwargs):
+        """`team` None: the dates for several teams, each team's own refusals left to
+        teams.services.cycle_create."""
         super().__init__(*args, **kwargs)
         self.team, self.today = team, today
         self.fields["opens_on"].initial = today

@@ -339,10 +339,11 @@ def add_months(day: date, months: int) -> date:
 
 
 def cycle_refusals(
-    *, team: Team, opens_on: date, self_due: date, review_due: date, today: date
+    *, team: Team | None, opens_on: date, self_due: date, review_due: date, today: date
 ) -> dict[str, str]:
-    """Why these dates cannot make a cycle for the team, by form field; empty when they can.
-    The form and cycle_create both ask, so a refusal reads the same everywhere."""
+    """Why these dates cannot make a cycle for the team (None: the dates alone), by form
+    field; empty when they can. The form and cycle_create both ask, so a refusal reads the
+    same everywhere."""
     errors = {}
     if opens_on < today:
         errors["opens_on"] = gettext_lazy("The cycle cannot open in the past.")
@@ -356,7 +357,9 @@ def cycle_refusals(
         errors["review_due"] = gettext_lazy("The review due date is in the past.")
     elif review_due < self_due:
         errors["review_due"] = gettext_lazy("The review cannot be due before the self-assessment.")
-    if not team.occupation.requirement_count:
+    if team is None:
+        pass
+    elif not team.occupation.requirement_count:
         errors["__all__"] = gettext_lazy(
             "The team's occupation has no competence profile to assess against: "
             "choose one with a profile for the team first."

@@ -253,3 +253,25 @@ def test_the_team_report_shows_readiness_by_closed_cycle(mia_client, cycle, alic
     section = page[page.index('id="by-cycle-heading"') :]
     assert "2027 Q1 skills review" in section
     assert "100.0%" in section and "1 of 2" in section
+
+
+def test_a_superuser_opens_one_cycle_for_several_teams_in_admin(client, team, other_team):
+    from django.contrib.auth.models import User
+
+    client.force_login(User.objects.create_superuser("root", "root@example.com", "x"))
+    url = reverse("admin:teams_team_changelist")
+    chosen = {"action": "open_review_cycle", "_selected_action": [team.pk, other_team.pk]}
+    form = client.post(url, chosen)
+    assert form.status_code == 200 and "Self-assessment due" in form.content.decode()
+    refused = client.post(url, {**chosen, **form_data(review_due="2000-01-01"), "apply": "1"})
+    assert "The review due date is in the past." in refused.content.decode()
+    assert not ReviewCycle.objects.exists()
+    done = client.post(url, {**chosen, **form_data(), "apply": "1"})
+    assert done.status_code == 302
+    assert sorted(ReviewCycle.objects.values_list("team__name", "status")) == [
+        ("Network", "open"),
+        ("Service desk", "open"),
+    ]
+    again = client.post(url, {**chosen, **form_data(), "apply": "1"})  # one open per team
+    assert "already has an open cycle" in again.content.decode()
+    assert ReviewCycle.objects.count() == 2
