@@ -11,6 +11,9 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from taxonomy.models import Occupation
 from teams.models import Assignment, Notification, ReviewCycle, Team
@@ -275,3 +278,40 @@ def test_a_superuser_opens_one_cycle_for_several_teams_in_admin(client, team, ot
     again = client.post(url, {**chosen, **form_data(), "apply": "1"})  # one open per team
     assert "already has an open cycle" in again.content.decode()
     assert ReviewCycle.objects.count() == 2
+
+
+HYPOTHESIS = hypothesis_settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+form_values = st.one_of(
+    st.sampled_from(
+        [TODAY.isoformat(), (TODAY + timedelta(days=9)).isoformat(), "2000-01-01", "", "0", "25"]
+    ),
+    st.text(max_size=120),
+)
+
+
+@HYPOTHESIS
+@given(
+    st.dictionaries(
+        st.sampled_from(["name", "opens_on", "self_due", "review_due", "repeat_every_months"]),
+        form_values,
+    )
+)
+def test_any_form_post_opens_a_cycle_or_is_refused_writing_nothing(mia_client, team, data):
+    ReviewCycle.objects.all().delete()
+    response = mia_client.post(reverse("teams:cycle-create", args=[team.pk]), data)
+    assert response.status_code in (302, 400)
+    if response.status_code == 400:
+        assert not ReviewCycle.objects.exists()
+
+
+@HYPOTHESIS
+@given(
+    st.dictionaries(
+        st.sampled_from(["b-sort", "b-page", "b-state", "export"]), st.text(max_size=30), max_size=3
+    )
+)
+def test_board_parameters_take_any_text_without_a_server_error(mia_client, cycle, params):
+    response = mia_client.get(board_url(cycle), params)
+    assert response.status_code in (200, 400, 404)
