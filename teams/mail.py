@@ -124,6 +124,17 @@ def compose(n: Notification, assignment: Assignment | None = None) -> Mail:
             board,
             late,
         )
+    review_due = date_format(cycle.review_due, "j F Y")
+    if n.kind == kind.REVIEWS_DUE:
+        waiting = [a.member_name for a in assignments if a.state == AssignmentState.SUBMITTED]
+        return Mail(
+            _("Reviews due on %(date)s: %(cycle)s") % {**names, "date": review_due},
+            greeting,
+            [_("These assessments wait for your review, due on %(date)s:") % {"date": review_due}],
+            _("Open the cycle board"),
+            board,
+            waiting,
+        )
     # The submitted digest: what came in since the previous one, and what waits for review.
     previous = (
         Notification.objects.filter(cycle=cycle, kind=n.kind, created_at__lt=n.created_at)
@@ -135,7 +146,6 @@ def compose(n: Notification, assignment: Assignment | None = None) -> Mail:
         assessment__status=Assessment.Status.SUBMITTED, assessment__submitted_at__gt=previous
     )
     waiting = assignments.filter(state=AssignmentState.SUBMITTED).count()
-    review_due = date_format(cycle.review_due, "j F Y")
     return Mail(
         _("Submitted for your review: %(cycle)s") % names,
         greeting,

@@ -437,6 +437,7 @@ class Notification(models.Model):
         OVERDUE_DIGEST = "overdue-digest", _("Members past due, to the manager")
         SUBMITTED_DIGEST = "submitted-digest", _("Submissions, to the manager")
         REVIEW_DONE = "review-done", _("Review done")
+        REVIEWS_DUE = "reviews-due", _("Reviews due, to the manager")
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

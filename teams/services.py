@@ -549,6 +549,8 @@ def cycle_close(*, cycle: ReviewCycle, by: AbstractBaseUser | None) -> ReviewCyc
 # self_due. Each goes out on its day only; a day the schedule did not run is skipped.
 REMINDER_STAGES = {"before-7": -7, "before-1": -1}
 OVERDUE_STAGES = {"overdue-1": 1, "overdue-2": 8, "overdue-3": 15}
+# The manager is reminded of the reviews still to do this many days before review_due.
+REVIEWS_DUE_DAYS = 3
 
 
 @dataclass
@@ -595,6 +597,14 @@ def reminders_run(*, today: date) -> ScheduleSummary:
             _notify(cycle, waiting, kind, stage, send=False)
             if waiting and kind == Notification.Kind.OVERDUE:
                 digest = Notification.Kind.OVERDUE_DIGEST
+                _notify(cycle, managers[cycle.team_id], digest, stage, send=False)
+        review_day = today + timedelta(days=REVIEWS_DUE_DAYS)
+        for cycle in cycles.filter(review_due=review_day):
+            if cycle.assignments.filter(
+                assessment__status=Assessment.Status.SUBMITTED, assessment__reviewed_at=None
+            ).exists():
+                stage = f"before-{REVIEWS_DUE_DAYS}"
+                digest = Notification.Kind.REVIEWS_DUE
                 _notify(cycle, managers[cycle.team_id], digest, stage, send=False)
         submitted = (
             Assignment.objects.filter(

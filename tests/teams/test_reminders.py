@@ -200,3 +200,13 @@ def test_the_daily_schedule_keeps_itself_queued(cycle, run_worker):
     assert first.status == TaskResultStatus.SUCCESSFUL
     following = queued.get()
     assert following.pk != first.pk and following.run_after > timezone.now()
+
+
+def test_the_manager_is_reminded_of_reviews_waiting_before_they_are_due(cycle, alice, mia):
+    draft = cycle.assignments.get(user=alice).assessment
+    rate(draft, {r.competence_id: 2 for r in cycle.team.occupation.requirements.all()})
+    assessment_submit(assessment=draft, user=alice)
+    run(cycle.review_due - timedelta(days=3))
+    run(cycle.review_due - timedelta(days=3))
+    due = [m for m in outbox.outbox if m.subject.startswith("Reviews due on")]
+    assert len(due) == 1 and due[0].to == ["mia@example.com"] and "alice" in due[0].body
