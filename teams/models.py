@@ -14,6 +14,7 @@ from django.db.models import (
     Case,
     CharField,
     Count,
+    Exists,
     F,
     Max,
     OuterRef,
@@ -378,9 +379,15 @@ class AssignmentQuerySet(models.QuerySet):
         )
 
     def waiting(self) -> AssignmentQuerySet:
-        """Assignments whose member still has to submit: neither excused nor missed."""
-        return self.filter(status=Assignment.Status.ACTIVE).exclude(
-            assessment__status=Assessment.Status.SUBMITTED
+        """Assignments whose member still has to submit: neither excused nor missed, and
+        still an active member of the team (one who left keeps what they did, unasked)."""
+        member = Membership.objects.current().filter(
+            team=OuterRef("cycle__team"), user=OuterRef("user")
+        )
+        return (
+            self.filter(status=Assignment.Status.ACTIVE)
+            .exclude(assessment__status=Assessment.Status.SUBMITTED)
+            .filter(Exists(member))
         )
 
 

@@ -315,3 +315,17 @@ def test_any_form_post_opens_a_cycle_or_is_refused_writing_nothing(mia_client, t
 def test_board_parameters_take_any_text_without_a_server_error(mia_client, cycle, params):
     response = mia_client.get(board_url(cycle), params)
     assert response.status_code in (200, 400, 404)
+
+
+def test_the_boards_remind_buttons_post_with_a_valid_csrf_token(mia, cycle, alice):
+    import re
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(mia)
+    page = client.get(board_url(cycle)).content.decode()
+    assignment = cycle.assignments.get(user=alice)
+    action = reverse("teams:cycle-remind", args=[cycle.team_id, cycle.pk, assignment.pk])
+    form = re.search(rf'action="{action}".*?value="([^"]+)"', page)
+    assert form, "no remind form for alice"
+    response = client.post(action, {"csrfmiddlewaretoken": form[1]})
+    assert response.status_code == 302

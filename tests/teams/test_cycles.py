@@ -195,3 +195,13 @@ def test_closing_marks_missed_flags_reviews_and_repeats(team, mia, alice, bob):
 def test_add_months_keeps_to_the_end_of_short_months():
     assert add_months(date(2027, 1, 31), 1) == date(2027, 2, 28)
     assert add_months(date(2027, 11, 15), 3) == date(2028, 2, 15)
+
+
+def test_a_member_who_leaves_keeps_what_they_did_and_is_no_longer_reminded(team, mia, bob):
+    cycle = open_cycle(team, mia)
+    Membership.objects.filter(user=bob).delete()
+    assignment = cycle.assignments.get(user=bob)
+    assert assignment.assessment.is_draft  # kept
+    assert not cycle.assignments.waiting().filter(user=bob).exists()
+    with pytest.raises(CycleError):
+        assignment_remind(assignment=assignment, by=mia)
