@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from assessments.forms import read_ids, read_level
 from assessments.models import Rating
-from teams.models import Assignment, ReviewCycle, Team
+from teams.models import Assignment, MailPreference, ReviewCycle, Team
 from teams.services import Validation, cycle_refusals
 
 COMMENT_MAX = Rating._meta.get_field("review_comment").max_length
@@ -131,3 +131,15 @@ class ExcuseForm(forms.Form):
         if "\x00" in reason:
             raise forms.ValidationError(_("The reason holds a NUL character."))
         return reason
+
+
+class MailPreferenceForm(forms.ModelForm):
+    class Meta:
+        model = MailPreference
+        fields = ["weekly_digest"]
+        help_texts = {
+            "weekly_digest": _(
+                "Mondays, one e-mail with everything of the week: cycles opened, reminders, "
+                "reviews. Without it, each arrives on its own."
+            )
+        }

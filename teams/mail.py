@@ -161,9 +161,11 @@ def compose(n: Notification, assignment: Assignment | None = None) -> Mail:
     )
 
 
-def message(n: Notification, assignment: Assignment | None = None) -> EmailMultiAlternatives:
-    mail = compose(n, assignment)
-    context = {"mail": mail}
+def message(
+    n: Notification, assignment: Assignment | None = None, mail: Mail | None = None
+) -> EmailMultiAlternatives:
+    mail = mail or compose(n, assignment)
+    context = {"mail": mail, "preferences": _link(reverse("teams:mail-preferences"))}
     email = EmailMultiAlternatives(
         mail.subject,
         render_to_string("teams/email/message.txt", context),
@@ -173,10 +175,43 @@ def message(n: Notification, assignment: Assignment | None = None) -> EmailMulti
     return email
 
 
+def held(n: Notification) -> list[Notification]:
+    """The e-mails a weekly digest gathers: its recipient's not yet sent, recorded before it."""
+    return list(
+        Notification.objects.filter(
+            recipient=n.recipient_id,
+            cycle__isnull=False,
+            sent_at=None,
+            created_at__lte=n.created_at,
+        )
+        .select_related("recipient", "cycle__team")
+        .order_by("created_at", "pk")
+    )
+
+
+def weekly(n: Notification, items: list[Notification]) -> Mail:
+    lines = []
+    for item in items:
+        mail = compose(item)
+        lines.append(f"{mail.subject} — {mail.url}")
+    return Mail(
+        _("Your weekly summary of skills reviews"),
+        _("Hello %(name)s,") % {"name": _name(n.recipient)},
+        [_("What happened in your skills reviews this week:")],
+        _("Open My assessments"),
+        _link(reverse("assessments:assessment-list")),
+        lines or [_("Nothing new.")],
+    )
+
+
 def pending() -> Q:
+    """Due to be sent now: not sent, not given up, not claimed by a live sender, and not held
+    for the recipient's weekly digest."""
     now = timezone.now()
-    return Q(sent_at=None, attempts__lt=MAX_ATTEMPTS, next_attempt_at__lte=now) & (
-        Q(claimed_at=None) | Q(claimed_at__lt=now - CLAIM_LEASE)
+    return (
+        Q(sent_at=None, attempts__lt=MAX_ATTEMPTS, next_attempt_at__lte=now)
+        & (Q(claimed_at=None) | Q(claimed_at__lt=now - CLAIM_LEASE))
+        & (~Q(recipient__mail_preference__weekly_digest=True) | Q(cycle__isnull=True))
     )
 
 
@@ -220,14 +255,21 @@ def deliver() -> tuple[int, int]:
                     )
                     failed += 1
                     continue
+                gathered = held(n) if n.kind == Notification.Kind.WEEKLY else []
                 try:
-                    email = message(n, assignments.get((n.cycle_id, n.recipient_id)))
+                    if n.kind == Notification.Kind.WEEKLY:
+                        email = message(n, mail=weekly(n, gathered))
+                    else:
+                        email = message(n, assignments.get((n.cycle_id, n.recipient_id)))
                     connection.send_messages([email])
                 except Exception as error:  # refused, timed out: try again later
                     _failed([n], error)
                     failed += 1
                     continue
                 done.append(n.pk)
+                Notification.objects.filter(pk__in=[g.pk for g in gathered]).update(
+                    sent_at=timezone.now(), error=_("Sent in the weekly digest.")
+                )
             Notification.objects.filter(pk__in=done).update(sent_at=timezone.now(), error="")
             sent += len(done)
     finally:

@@ -445,11 +445,15 @@ class Notification(models.Model):
         SUBMITTED_DIGEST = "submitted-digest", _("Submissions, to the manager")
         REVIEW_DONE = "review-done", _("Review done")
         REVIEWS_DUE = "reviews-due", _("Reviews due, to the manager")
+        WEEKLY = "weekly", _("Weekly digest")
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
     )
-    cycle = models.ForeignKey(ReviewCycle, on_delete=models.CASCADE, related_name="notifications")
+    # None for a weekly digest, which gathers the e-mails of every cycle held for it.
+    cycle = models.ForeignKey(
+        ReviewCycle, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+    )
     kind = models.CharField(max_length=20, choices=Kind.choices)
     stage = models.CharField(max_length=40, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -466,7 +470,30 @@ class Notification(models.Model):
             models.UniqueConstraint(
                 fields=["recipient", "cycle", "kind", "stage"], name="one_notification_per_stage"
             ),
+            models.UniqueConstraint(
+                fields=["recipient", "kind", "stage"],
+                condition=Q(cycle__isnull=True),
+                name="one_digest_per_week",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} to {self.recipient} ({self.stage})"
+
+
+class MailPreference(models.Model):
+    """How a person wants the cycles' e-mails: one by one (the default) or gathered in one
+    weekly digest."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="mail_preference",
+    )
+    weekly_digest = models.BooleanField(
+        _("Send me one weekly digest instead of single e-mails"), default=False
+    )
+
+    def __str__(self) -> str:
+        return f"{self.user}: {'weekly' if self.weekly_digest else 'single'}"

@@ -621,10 +621,34 @@ def reminders_run(*, today: date) -> ScheduleSummary:
         for cycle in cycles.filter(pk__in=new_submissions):
             digest = Notification.Kind.SUBMITTED_DIGEST
             _notify(cycle, managers[cycle.team_id], digest, f"day-{today}", send=False)
+        if today.weekday() == WEEKLY_ON:
+            _weekly_digests(today)
         summary.recorded = Notification.objects.count() - before
         if summary.recorded:
             notifications_send.enqueue()
     return summary
+
+
+WEEKLY_ON = 0  # Monday
+
+
+def _weekly_digests(today: date) -> None:
+    """A weekly digest for each person who prefers one and has e-mails held for it."""
+    year, week, _ = today.isocalendar()
+    waiting = (
+        Notification.objects.filter(
+            sent_at=None, cycle__isnull=False, recipient__mail_preference__weekly_digest=True
+        )
+        .values_list("recipient_id", flat=True)
+        .distinct()
+    )
+    Notification.objects.bulk_create(
+        [
+            Notification(recipient_id=pk, kind=Notification.Kind.WEEKLY, stage=f"{year}-W{week:02}")
+            for pk in waiting
+        ],
+        ignore_conflicts=True,
+    )
 
 
 def _managers_by_team(cycles) -> dict[int, list[int]]:

@@ -8,6 +8,7 @@ app_name = "teams"
 urlpatterns = [
     path("", views.team_list, name="team-list"),
     path("<int:pk>/", views.team_report, name="team-report"),
+    path("email/", views.mail_preferences, name="mail-preferences"),
     path("<int:pk>/review/<int:assessment_pk>/", views.team_review, name="team-review"),
     path("<int:pk>/exports/", views.team_export_list, name="team-export-list"),
     path(

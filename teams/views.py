@@ -31,8 +31,22 @@ from taxonomy.exports import neutralise
 from taxonomy.models import Occupation, ProficiencyScale, Requirement
 from taxonomy.views import Suggestion
 from teams import exports, reports, services
-from teams.forms import CycleForm, ExcuseForm, read_agreements, read_validations
-from teams.models import Assignment, AssignmentState, Membership, ReviewCycle, Team, TeamExport
+from teams.forms import (
+    CycleForm,
+    ExcuseForm,
+    MailPreferenceForm,
+    read_agreements,
+    read_validations,
+)
+from teams.models import (
+    Assignment,
+    AssignmentState,
+    MailPreference,
+    Membership,
+    ReviewCycle,
+    Team,
+    TeamExport,
+)
 from teams.services import (
     Validation,
     agreed_level,
@@ -604,3 +618,18 @@ def cycle_close(request: HtmxHttpRequest, pk: int, cycle_pk: int) -> HttpRespons
             "summary": reports.cycle_summary(cycle, timezone.localdate()),
         },
     )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def mail_preferences(request: HtmxHttpRequest) -> HttpResponse:
+    """Anyone chooses how the cycles' e-mails reach them: one by one or weekly."""
+    preference, _created = MailPreference.objects.get_or_create(user=request.user)
+    form = MailPreferenceForm(request.POST or None, instance=preference)
+    if request.method == "POST":
+        if form.is_valid():
+            form.save()
+            messages.success(request, _("Saved: how you receive e-mails."))
+            return redirect("teams:mail-preferences")
+        return render(request, "teams/mail_preferences.html", {"form": form}, status=400)
+    return render(request, "teams/mail_preferences.html", {"form": form})

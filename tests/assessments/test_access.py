@@ -100,6 +100,10 @@ MATRIX = {
         lambda o: reverse("teams:team-export-download", args=[o["team"].pk, o["export"].pk]),
         [LOGIN, 404, 404, 200, 404, 404],
     ),
+    "teams:mail-preferences": (
+        lambda o: reverse("teams:mail-preferences"),
+        [LOGIN, 200, 200, 200, 200, 200],
+    ),
     "teams:cycle-create": (
         lambda o: reverse("teams:cycle-create", args=[o["team"].pk]),
         [LOGIN, 404, 404, 200, 404, 404],

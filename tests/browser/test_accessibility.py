@@ -57,6 +57,7 @@ def technician_pages(technician: User) -> list[str]:
         "/groups/351/",
         "/about/",
         "/accounts/password/",
+        "/assessments/teams/email/",
         "/no-such-page/",
     ]
 

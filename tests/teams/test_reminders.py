@@ -210,3 +210,38 @@ def test_the_manager_is_reminded_of_reviews_waiting_before_they_are_due(cycle, a
     run(cycle.review_due - timedelta(days=3))
     due = [m for m in outbox.outbox if m.subject.startswith("Reviews due on")]
     assert len(due) == 1 and due[0].to == ["mia@example.com"] and "alice" in due[0].body
+
+
+def test_who_prefers_it_gets_one_weekly_digest_instead(team, mia, alice, alice_client):
+    from django.urls import reverse
+
+    url = reverse("teams:mail-preferences")
+    assert alice_client.get(url).status_code == 200
+    assert alice_client.post(url, {"weekly_digest": "on"}).status_code == 302
+    monday = TODAY + timedelta(days=(7 - TODAY.weekday()) % 7 or 7)
+    cycle = cycle_create(
+        team=team,
+        name="Weekly",
+        opens_on=TODAY,
+        self_due=monday + timedelta(days=1),
+        review_due=monday + timedelta(days=8),
+        by=mia,
+    )
+    run(TODAY)
+    assert subjects("alice@example.com") == [] and len(subjects("bob@example.com")) == 1
+    run(monday)  # the day before it is due: bob's reminder, alice's digest with hers in it
+    run(monday)
+    assert subjects("alice@example.com") == ["Your weekly summary of skills reviews"]
+    body = next(m for m in outbox.outbox if m.to == ["alice@example.com"]).body
+    assert "Skills review opened: Weekly" in body and "Reminder: your self-assessment" in body
+    assert cycle.assignments.get(user=alice).assessment.get_absolute_url() in body
+    assert not Notification.objects.filter(recipient=alice, sent_at=None).exists()
+    assert len(subjects("bob@example.com")) == 2
+
+
+def test_the_preference_page_takes_get_and_post_only(alice_client):
+    from django.urls import reverse
+
+    url = reverse("teams:mail-preferences")
+    assert alice_client.put(url).status_code == 405
+    assert alice_client.post(url, {"weekly_digest": "maybe"}).status_code == 302  # a checkbox
