@@ -362,6 +362,7 @@ def bench_cycles(requests: int, database: Path) -> int:
 
     from assessments.models import Assessment, Rating
     from teams.models import Assignment, Notification, ReviewCycle, Team
+    from teams.services import cycle_populate
 
     connection.close()
     database.unlink(missing_ok=True)
@@ -397,15 +398,17 @@ def bench_cycles(requests: int, database: Path) -> int:
         ReviewCycle.objects.all().delete()
         Assessment.objects.drafts().delete()  # its carried ratings and history go with it
 
-    opens = []
+    posts, builds = [], []
     with override_settings(ROOT_URLCONF=urls, DEBUG=False, RATE_LIMITS=unlimited):
         create_url = reverse("teams:cycle-create", args=[team.pk])
-        for _ in range(3):
+        for _ in range(5):
             reset()
             start = time.perf_counter()
             response = client.post(create_url, form)
-            opens.append(time.perf_counter() - start)
+            posts.append(time.perf_counter() - start)
             assert response.status_code == 302, response.content[:500]
+            cycle = ReviewCycle.objects.get()
+            builds.append(_seconds(lambda c=cycle: cycle_populate(cycle=c)))  # what the task runs
         cycle = ReviewCycle.objects.get()
         carried = Rating.objects.filter(assessment__status="draft", carried=True).count()
         board_url = cycle.get_absolute_url()
@@ -446,8 +449,12 @@ def bench_cycles(requests: int, database: Path) -> int:
 
     print(f"Review cycles, SQLite, Django test client (median of {requests} requests):")
     print(
-        f"  open a cycle, 500 members, {carried:,} ratings carried over (POST, best of 3):"
-        f" {min(opens):.2f} s  (target <= 5 s)"
+        f"  open a cycle for 500 members (the POST, median of 5):"
+        f" {statistics.median(posts) * 1000:.1f} ms  (target <= 10 ms)"
+    )
+    print(
+        f"  the worker builds it: 500 drafts, {carried:,} ratings carried over (best of 5):"
+        f" {min(builds):.2f} s  (target <= 5 s)"
     )
     print(f"  minimal login-required view      {base * 1000:7.2f} ms   1.00x")
     print(f"  cycle board, 500 members         {board * 1000:7.2f} ms  {board / base:6.2f}x")

@@ -54,7 +54,9 @@ def open_review_cycle(modeladmin, request, queryset):
             with transaction.atomic():
                 for team in queryset.select_related("occupation"):
                     try:
-                        cycle_create(team=team, by=request.user, today=today, **form.cleaned_data)
+                        cycle_create(
+                            team=team, by=request.user, today=today, later=True, **form.cleaned_data
+                        )
                     except ValidationError as error:
                         raise ValidationError(f"{team.name}: {' '.join(error.messages)}") from None
         except ValidationError as error:

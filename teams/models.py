@@ -291,6 +291,8 @@ class ReviewCycle(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     opened_at = models.DateTimeField(null=True, blank=True)
+    # When every member's assignment and draft were made (the worker does it after opening).
+    built_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     repeat_every_months = models.PositiveSmallIntegerField(
         _("Repeat every (months)"),

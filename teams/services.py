@@ -29,7 +29,12 @@ from taxonomy.models import Occupation
 from taxonomy.services import Counts
 from taxonomy.tabular import DataError, quoted
 from teams.models import Assignment, Membership, Notification, ReviewCycle, Team, TeamExport
-from teams.tasks import notifications_send, reminders_keep_scheduled, team_export_build
+from teams.tasks import (
+    cycle_build,
+    notifications_send,
+    reminders_keep_scheduled,
+    team_export_build,
+)
 
 
 @dataclass(frozen=True)
@@ -380,9 +385,11 @@ def cycle_create(
     by: AbstractBaseUser,
     repeat_every_months: int | None = None,
     today: date | None = None,
+    later: bool = False,
 ) -> ReviewCycle:
-    """A cycle for the team; one opening today (or earlier) opens at once, see cycle_open.
-    Bad dates raise ValidationError (see cycle_refusals) and write nothing."""
+    """A cycle for the team; one opening today (or earlier) opens at once, see cycle_open
+    (and its `later`). Bad dates raise ValidationError (see cycle_refusals) and write
+    nothing."""
     today = today or timezone.localdate()
     Team.objects.select_for_update().get(pk=team.pk)  # two managers at once: one cycle
     errors = cycle_refusals(
@@ -400,17 +407,19 @@ def cycle_create(
         repeat_every_months=repeat_every_months,
     )
     if opens_on <= today:
-        return cycle_open(cycle=cycle)
+        return cycle_open(cycle=cycle, later=later)
     return cycle
 
 
 @transaction.atomic
-def cycle_open(*, cycle: ReviewCycle) -> ReviewCycle:
+def cycle_open(*, cycle: ReviewCycle, later: bool = False) -> ReviewCycle:
     """Open a draft cycle: every current member gets an assignment with a draft of the
     occupation they are assessed against, carried over from their last submitted one
     (assessments.services.assessment_start), and a "cycle opened" e-mail queued for the
-    worker, all in one transaction. Members whose occupation has no profile are skipped
-    and named in `cycle.skipped`."""
+    worker. Members whose occupation has no profile are skipped and named in
+    `cycle.skipped`. `later`: the cycle opens now and the task worker makes the assignments
+    (cycle_build, queued in this transaction), so a request opening one for a large team
+    returns at once."""
     locked = ReviewCycle.objects.select_for_update().select_related("team").get(pk=cycle.pk)
     if locked.status != ReviewCycle.Status.DRAFT:
         raise CycleError(gettext_lazy("Only a cycle not yet opened can open."))
@@ -422,9 +431,24 @@ def cycle_open(*, cycle: ReviewCycle) -> ReviewCycle:
         raise CycleError(
             gettext_lazy("This team already has an open cycle: close it first.")
         ) from None
+    reminders_keep_scheduled()
+    if later:
+        cycle_build.enqueue(locked.pk)
+        return locked
+    return cycle_populate(cycle=locked)
+
+
+@transaction.atomic
+def cycle_populate(*, cycle: ReviewCycle) -> ReviewCycle:
+    """Make the assignments of an open cycle not yet built (see cycle_open); members who
+    already have one (they joined meanwhile) keep it. Anything else is left alone."""
+    locked = ReviewCycle.objects.select_for_update().select_related("team").get(pk=cycle.pk)
+    if not locked.is_open or locked.built_at:
+        return locked
     memberships = (
         locked.team.memberships.current()
         .with_latest()
+        .exclude(user__in=locked.assignments.values("user"))
         .select_related("user")
         .order_by(Lower("member_name"), "pk")
     )
@@ -437,10 +461,10 @@ def cycle_open(*, cycle: ReviewCycle) -> ReviewCycle:
             continue
         assignments.append(_assignment(locked, membership.user, occupation))
     Assignment.objects.bulk_create(assignments, batch_size=500)
-    locked.skipped = "\n".join(skipped)
-    locked.save(update_fields=["skipped"])
-    _notify(locked, [a.user_id for a in assignments], Notification.Kind.OPENED, "opened")
-    reminders_keep_scheduled()
+    locked.skipped, locked.built_at = "\n".join(skipped), timezone.now()
+    locked.save(update_fields=["skipped", "built_at"])
+    kind = Notification.Kind.OPENED
+    _notify(locked, [a.user_id for a in assignments], kind, "opened")
     return locked
 
 

@@ -68,3 +68,13 @@ def reminders_keep_scheduled(*, after: bool = False) -> None:
     tomorrow = timezone.localdate() + timedelta(days=1)
     run_after = datetime.combine(tomorrow, DAILY_AT, tzinfo=UTC)
     reminders_daily.using(run_after=run_after).enqueue()
+
+
+@task()
+def cycle_build(cycle_id: int) -> int:
+    """Make the assignments and drafts of a cycle just opened; returns how many."""
+    from teams.models import ReviewCycle
+    from teams.services import cycle_populate  # services queues this module's tasks
+
+    cycle = cycle_populate(cycle=ReviewCycle.objects.get(pk=cycle_id))
+    return cycle.assignments.count()

@@ -19,6 +19,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRefresh
 from django_tables2 import RequestConfig
 
 from assessments import charts
@@ -433,7 +434,7 @@ def cycle_create(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             cycle = services.cycle_create(
-                team=team, by=request.user, today=today, **form.cleaned_data
+                team=team, by=request.user, today=today, later=True, **form.cleaned_data
             )
         except ValidationError as error:  # another manager was quicker
             for field, messages_ in error.message_dict.items():
@@ -444,8 +445,10 @@ def cycle_create(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             if cycle.is_open:
                 messages.success(
                     request,
-                    _("The cycle is open: %(n)s member(s) will be told by e-mail.")
-                    % {"n": cycle.assignments.count()},
+                    _(
+                        "The cycle is open. Each member's draft is being prepared, and each "
+                        "will be told by e-mail."
+                    ),
                 )
             else:
                 messages.success(
@@ -483,6 +486,9 @@ def cycle_board(request: HtmxHttpRequest, pk: int, cycle_pk: int) -> HttpRespons
     """Every member of the cycle with where they stand; sorts and filters through plain
     links that htmx swaps in place; `?export=csv` downloads the rows as filtered."""
     cycle = _get_cycle_for_manager(request, pk, cycle_pk)
+    building = cycle.is_open and not cycle.built_at
+    if request.htmx and request.htmx.target == "building":  # the page asks while it waits
+        return HttpResponse(status=204) if building else HttpResponseClientRefresh()
     today = timezone.localdate()
     rows = (
         cycle.assignments.with_state(today)
@@ -519,6 +525,7 @@ def cycle_board(request: HtmxHttpRequest, pk: int, cycle_pk: int) -> HttpRespons
     context = {
         "team": cycle.team,
         "cycle": cycle,
+        "building": building,
         "board": table,
         "board_filter": board_filter,
         "board_keep": _other_params(request, board_filter, "b-page"),

@@ -118,11 +118,13 @@ def test_a_review_cycle_from_opening_to_overdue(
     manager.get_by_label("Review due").fill((today + timedelta(days=14)).isoformat())
     manager.get_by_role("button", name="Open the cycle").click()
     expect(manager.get_by_role("heading", level=1)).to_have_text("2027 Q1 skills review")
-    for member in ("alice", "bob", "cy"):
-        assert board_state(manager, member) == "Not started"
+    expect(manager.get_by_text("being prepared by the task worker")).to_be_visible()
     assert inbox.messages == []  # nothing sent inside the request
 
-    run_worker()
+    run_worker()  # the members' drafts, then the e-mails
+    expect(manager.locator("#board tbody tr")).to_have_count(3)  # the page refreshed itself
+    for member in ("alice", "bob", "cy"):
+        assert board_state(manager, member) == "Not started"
     for member in ("alice", "bob", "cy"):
         assert [m["Subject"] for m in inbox.to(f"{member}@example.com")] == [
             f"Skills review opened: 2027 Q1 skills review, due "

@@ -67,12 +67,23 @@ def test_the_team_report_links_the_form_which_labels_its_dates(mia_client, team)
     assert 'type="date"' in page
 
 
-def test_opening_lands_on_the_board(mia_client, team):
+def test_opening_lands_on_the_board_which_fills_in_when_the_worker_is_done(
+    mia_client, team, run_worker
+):
     response = mia_client.post(reverse("teams:cycle-create", args=[team.pk]), form_data())
     cycle = ReviewCycle.objects.get()
     assert response.status_code == 302 and response.url == cycle.get_absolute_url()
-    assert cycle.status == "open" and cycle.assignments.count() == 2
+    assert cycle.status == "open" and cycle.assignments.count() == 0  # the worker makes them
+    waiting = mia_client.get(response.url).content.decode()
+    assert "being prepared" in waiting and 'hx-trigger="every 2s"' in waiting
+    poll = {"HX-Request": "true", "HX-Target": "building"}
+    assert mia_client.get(response.url, headers=poll).status_code == 204
+    run_worker()
+    assert cycle.assignments.count() == 2
+    refresh = mia_client.get(response.url, headers=poll)
+    assert refresh.status_code == 200 and refresh.headers["HX-Refresh"] == "true"
     board = mia_client.get(response.url).content.decode()
+    assert "being prepared" not in board
     assert "Not started" in board and "alice" in board and "bob" in board
     assert "0 of 80" in board
 
