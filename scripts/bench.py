@@ -361,7 +361,7 @@ def bench_cycles(requests: int, database: Path) -> int:
     from django.utils import timezone
 
     from assessments.models import Assessment, Rating
-    from teams.models import Assignment, Notification, ReviewCycle, Team
+    from teams.models import Assignment, Membership, Notification, ReviewCycle, Team
     from teams.services import cycle_populate
 
     connection.close()
@@ -432,6 +432,7 @@ def bench_cycles(requests: int, database: Path) -> int:
             status="open",
             opened_at=timezone.now(),
         )
+        Membership.objects.bulk_create(Membership(team=other, user_id=u) for u in members)
         Assignment.objects.bulk_create(
             Assignment(cycle=cycle, user_id=u, occupation=team.occupation) for u in members
         )
