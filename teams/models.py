@@ -91,6 +91,15 @@ class Team(models.Model):
         )
 
 
+def member_name() -> Case:
+    """A member's display name, as a database expression: "first last", else the username."""
+    return Case(
+        When(Q(user__first_name="") & Q(user__last_name=""), then="user__username"),
+        default=Concat("user__first_name", Value(" "), "user__last_name"),
+        output_field=CharField(),
+    )
+
+
 class MembershipQuerySet(models.QuerySet):
     def current(self) -> MembershipQuerySet:
         """The memberships of people still active: a deactivated person (their identity
@@ -121,11 +130,7 @@ class MembershipQuerySet(models.QuerySet):
             .annotate(
                 occupation_title=Coalesce("occupation__title", "team__occupation__title"),
                 occupation_code=Coalesce("occupation__code", "team__occupation__code"),
-                member_name=Case(
-                    When(Q(user__first_name="") & Q(user__last_name=""), then="user__username"),
-                    default=Concat("user__first_name", Value(" "), "user__last_name"),
-                    output_field=CharField(),
-                ),
+                member_name=member_name(),
             )
             .annotate(**{name: Subquery(latest.values(f)[:1]) for name, f in LATEST_FIELDS.items()})
             .annotate(
@@ -359,11 +364,7 @@ class AssignmentQuerySet(models.QuerySet):
                 When(submitted, then=F("assessment__submitted_at")),
                 default=Subquery(last),
             ),
-            member_name=Case(
-                When(Q(user__first_name="") & Q(user__last_name=""), then="user__username"),
-                default=Concat("user__first_name", Value(" "), "user__last_name"),
-                output_field=CharField(),
-            ),
+            member_name=member_name(),
         ).annotate(
             state=Case(
                 When(status=Assignment.Status.EXCUSED, then=Value(AssignmentState.EXCUSED)),

@@ -5,11 +5,9 @@ of it, and reminders past the due date, run twice, send one overdue e-mail per m
 
 from __future__ import annotations
 
-import email
 import re
 from collections.abc import Callable
 from datetime import timedelta
-from email import policy
 from io import StringIO
 
 import pytest
@@ -26,21 +24,12 @@ from teams.models import Membership, ReviewCycle, Team
 from tests.browser.conftest import PASSWORD, sign_in
 from tests.conftest import in_role
 from tests.live import free_port
+from tests.teams import conftest
 
 pytestmark = pytest.mark.browser
 
 
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[email.message.EmailMessage] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
-        return "250 OK"
-
-    def to(self, address: str) -> list[email.message.EmailMessage]:
-        return [m for m in self.messages if m["To"] == address]
-
+class Inbox(conftest.Inbox):
     def link(self, address: str, subject_start: str) -> str:
         message = next(m for m in self.to(address) if m["Subject"].startswith(subject_start))
         text = message.get_body(("plain",)).get_content()

@@ -5,15 +5,14 @@ connections loses nothing."""
 
 from __future__ import annotations
 
-import email
 import subprocess
 import sys
 from datetime import date, timedelta
-from email import policy
 
 from aiosmtpd.controller import Controller
 
 from tests.live import ROOT, free_port, manage, own_database, production_env, query
+from tests.teams.conftest import Inbox
 
 SETUP = """
 from datetime import timedelta
@@ -39,18 +38,6 @@ cycle_create(team=team, name="2027 Q1", opens_on=today, self_due=today + timedel
              review_due=today + timedelta(days=10), by=mia)
 print(today.isoformat())
 """
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[email.message.EmailMessage] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
-        return "250 OK"
-
-    def subjects(self, to: str) -> list[str]:
-        return [m["Subject"] for m in self.messages if m["To"] == to]
 
 
 def send_reminders_twice_at_once(env: dict, day: date) -> None:
