@@ -245,3 +245,26 @@ def test_the_preference_page_takes_get_and_post_only(alice_client):
     url = reverse("teams:mail-preferences")
     assert alice_client.put(url).status_code == 405
     assert alice_client.post(url, {"weekly_digest": "maybe"}).status_code == 302  # a checkbox
+
+
+def test_failures_are_visible_in_admin_and_can_be_tried_again(cycle, client, settings):
+    from django.contrib.auth.models import User
+    from django.urls import reverse
+
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": 9, "timeout": 2},
+        }
+    }
+    mail.deliver()
+    client.force_login(User.objects.create_superuser("root", "root@example.com", "x"))
+    url = reverse("admin:teams_notification_changelist")
+    page = client.get(url, {"sent_at__isempty": "1"}).content.decode()
+    assert "ConnectionRefusedError" in page
+    failing = list(Notification.objects.filter(sent_at=None).values_list("pk", flat=True))
+    settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+    response = client.post(url, {"action": "retry_now", "_selected_action": failing})
+    assert response.status_code == 302
+    assert Notification.objects.get(pk=failing[0]).attempts == 0
+    assert mail.deliver() == (2, 0)
