@@ -1,5 +1,5 @@
-"""E-mail of a review cycle through a real SMTP server (aiosmtpd on loopback), sent by the
-real task worker and by `send_reminders` run as two processes at once, against a database
+"""E-mail of a review cycle through a real SMTP server (aiosmtpd on loopback), sent by two
+task workers at once and by `send_reminders` run as two processes at once, against a database
 of the test's own: each member gets exactly one mail per stage, and a server that refuses
 connections loses nothing."""
 
@@ -22,6 +22,7 @@ from django.utils import timezone
 from taxonomy.models import Occupation
 from teams.models import Membership, Team
 from teams.services import cycle_create
+from teams.tasks import notifications_send
 from tests.assessments.conftest import submitted_at_level
 call_command("load_default_data", verbosity=0)
 occupation = Occupation.objects.get(code="3512.4")
@@ -36,12 +37,19 @@ submitted_at_level(User.objects.get(username="ana"), occupation, 3)
 today = timezone.localdate()
 cycle_create(team=team, name="2027 Q1", opens_on=today, self_due=today + timedelta(days=5),
              review_due=today + timedelta(days=10), by=mia)
+for _ in range(3):  # so that two workers both have sending to do, at once
+    notifications_send.enqueue()
 print(today.isoformat())
 """
 
 
 def send_reminders_twice_at_once(env: dict, day: date) -> None:
-    command = [sys.executable, "manage.py", "send_reminders", f"--today={day.isoformat()}"]
+    run_at_once(env, ["send_reminders", f"--today={day.isoformat()}"])
+
+
+def run_at_once(env: dict, args: list[str]) -> None:
+    """Two processes of `manage.py <args>` at the same time."""
+    command = [sys.executable, "manage.py", *args]
     runs = [
         subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         for _ in range(2)
@@ -66,8 +74,8 @@ def test_one_mail_per_member_and_stage_through_smtp_with_two_senders(tmp_path):
             }
             manage(env, "migrate", "--no-input", "-v0")
             today = date.fromisoformat(manage(env, "shell", "-c", SETUP).strip().splitlines()[-1])
-            # The cycle opened: the worker sends what the opening queued.
-            manage(env, "db_worker", "--batch", "--no-startup-delay", "--no-reload")
+            # The cycle opened: two workers at once send what the opening queued.
+            run_at_once(env, ["db_worker", "--batch", "--no-startup-delay", "--no-reload"])
             for member in ("ana", "ben", "cy"):
                 assert inbox.subjects(f"{member}@example.com") == [
                     f"Skills review opened: 2027 Q1, due {today + timedelta(days=5):%-d %B %Y}"
