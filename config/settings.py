@@ -351,8 +351,9 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # 2.5 MB
 
 # E-mail (review cycles' notices and reminders), sent by the task worker, never inside a
-# request. Without EMAIL_HOST every e-mail is printed on the console (make run shows them).
-_email_host = os.environ.get("EMAIL_HOST", "")
+# request. In development without EMAIL_HOST every e-mail is printed on the console (make run
+# shows them); in production the default is an SMTP server on the machine itself.
+_email_host = os.environ.get("EMAIL_HOST", "" if DEBUG else "localhost")
 # Django 6.1's MAILERS, made from the usual EMAIL_* variables (its EMAIL_* settings are
 # deprecated).
 MAILERS = {
