@@ -3,12 +3,13 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+from collections.abc import Callable
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
-from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -85,11 +86,19 @@ def _requirements(assessment: Assessment) -> QuerySet[Requirement]:
     )
 
 
+# Panels higher apps show at the top of My assessments (teams: what is due in a cycle).
+ASSESSMENT_LIST_PANELS: list[Callable[[HttpRequest], str]] = []
+
+
 @login_required
 @require_GET
 def assessment_list(request: HtmxHttpRequest) -> HttpResponse:
     entries = reports.assessment_entries(request.user)
-    context = {"rows": entries, "suggestions": suggestions(request)}
+    context = {
+        "rows": entries,
+        "suggestions": suggestions(request),
+        "panels": [panel(request) for panel in ASSESSMENT_LIST_PANELS],
+    }
     return render(request, "assessments/assessment_list.html", context)
 
 

@@ -354,3 +354,28 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 # Every request body, of any type, files included: larger ones are refused with 413 before
 # they are read (config.http.request_body_middleware). Nothing here uploads files.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # 2.5 MB
+
+# E-mail (review cycles' notices and reminders), sent by the task worker, never inside a
+# request. In development without EMAIL_HOST every e-mail is printed on the console (make run
+# shows them); in production the default is an SMTP server on the machine itself.
+_email_host = os.environ.get("EMAIL_HOST", "" if DEBUG else "localhost")
+# Django 6.1's MAILERS, made from the usual EMAIL_* variables (its EMAIL_* settings are
+# deprecated).
+MAILERS = {
+    "default": {
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {
+            "host": _email_host,
+            "port": env_int("EMAIL_PORT", 25),
+            "username": os.environ.get("EMAIL_HOST_USER", ""),
+            "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
+            "use_tls": env_bool("EMAIL_USE_TLS", False),
+            "timeout": env_int("EMAIL_TIMEOUT", 30),
+        },
+    }
+    if _email_host
+    else {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
+}
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Gapwise <gapwise@localhost>")
+# Where links in e-mails point: the site as people reach it.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")

@@ -14,6 +14,7 @@ from identity.models import Identity, ScimGroup
 from identity.scim import ScimError
 from taxonomy.models import Occupation
 from teams.models import Membership, Team
+from teams.services import assignment_join
 
 ROLES = ("technician", "manager", "taxonomy-admin")
 
@@ -246,6 +247,6 @@ def scim_group_save(*, team: Team | None, state: dict) -> Team:
     dropped = [i.manager for i in Identity.objects.filter(user__in=gone).select_related("manager")]
     team.memberships.filter(user__in=gone).delete()
     for pk in wanted - current:  # one by one, so the audit trail records each
-        Membership.objects.create(team=team, user_id=pk)
+        assignment_join(membership=Membership.objects.create(team=team, user_id=pk))
     team_sync_managers(team=team, dropped=dropped)
     return team

@@ -353,6 +353,128 @@ def bench_export_memory(fmt: str) -> int:
 RATE_SCOPES = ("search", "report", "team-report", "export", "api")
 
 
+def bench_cycles(requests: int, database: Path) -> int:
+    """Review cycles: opening one for 500 members with 80 carried-over ratings each, the
+    cycle board for 500 members against the minimal view, send_reminders for 5,000."""
+    from datetime import timedelta
+
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.decorators import login_required
+    from django.core.management import call_command
+    from django.db import connection
+    from django.db.models import Value
+    from django.db.models.functions import Concat
+    from django.http import HttpResponse
+    from django.test import Client, override_settings
+    from django.urls import include, path, reverse
+    from django.utils import timezone
+
+    from assessments.models import Assessment, Rating
+    from teams.models import Assignment, Membership, Notification, ReviewCycle, Team
+    from teams.services import cycle_populate
+
+    connection.close()
+    database.unlink(missing_ok=True)
+    export_team_create(500)  # "Big": 500 members, 80 submitted ratings each
+    team = Team.objects.get(name="Big")
+    User = get_user_model()
+    User.objects.update(email=Concat("username", Value("@example.com")))
+    manager = User.objects.create_user("bench-manager", password="bench-password-1")
+    call_command("load_default_data", verbosity=0, stdout=io.StringIO())  # the roles' rights
+    from django.contrib.auth.models import Group
+
+    manager.groups.add(Group.objects.get(name="manager"))
+    team.managers.add(manager)
+    today = timezone.localdate()
+    form = {
+        "name": "Bench cycle",
+        "opens_on": today.isoformat(),
+        "self_due": (today + timedelta(days=14)).isoformat(),
+        "review_due": (today + timedelta(days=28)).isoformat(),
+    }
+
+    @login_required
+    def minimal(request):
+        return HttpResponse("ok")
+
+    urls = types.ModuleType("bench_urls")
+    urls.urlpatterns = [path("bench/minimal/", minimal), path("", include("config.urls"))]
+    client = Client(SERVER_NAME="localhost")
+    client.force_login(manager)
+    unlimited = dict.fromkeys(RATE_SCOPES, "1000000/60")
+
+    def reset() -> None:
+        ReviewCycle.objects.all().delete()
+        Assessment.objects.drafts().delete()  # its carried ratings and history go with it
+
+    posts, builds = [], []
+    with override_settings(ROOT_URLCONF=urls, DEBUG=False, RATE_LIMITS=unlimited):
+        create_url = reverse("teams:cycle-create", args=[team.pk])
+        for _ in range(5):
+            reset()
+            start = time.perf_counter()
+            response = client.post(create_url, form)
+            posts.append(time.perf_counter() - start)
+            assert response.status_code == 302, response.content[:500]
+            cycle = ReviewCycle.objects.get()
+            builds.append(_seconds(lambda c=cycle: cycle_populate(cycle=c)))  # what the task runs
+        cycle = ReviewCycle.objects.get()
+        carried = Rating.objects.filter(assessment__status="draft", carried=True).count()
+        board_url = cycle.get_absolute_url()
+        base = _median(lambda: client.get("/bench/minimal/"), requests)
+        board = _median(lambda: client.get(board_url), max(5, requests // 5))
+
+    # send_reminders for 5,000 assignments: ten cycles of 500, a day their overdue notice
+    # is due. The assignments are written directly (no drafts needed to remind people).
+    members = list(team.memberships.values_list("user_id", flat=True))
+    ReviewCycle.objects.all().delete()
+    day = today - timedelta(days=1)
+    for n in range(10):
+        other = Team.objects.create(name=f"Bench reminders {n}", occupation=team.occupation)
+        other.managers.add(manager)
+        cycle = ReviewCycle.objects.create(
+            team=other,
+            name=f"Reminders {n}",
+            opens_on=day - timedelta(days=14),
+            self_due=day,
+            review_due=day + timedelta(days=14),
+            status="open",
+            opened_at=timezone.now(),
+        )
+        Membership.objects.bulk_create(Membership(team=other, user_id=u) for u in members)
+        Assignment.objects.bulk_create(
+            Assignment(cycle=cycle, user_id=u, occupation=team.occupation) for u in members
+        )
+    with override_settings(
+        MAILERS={"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+    ):
+        start = time.perf_counter()
+        out = io.StringIO()
+        call_command("send_reminders", f"--today={today.isoformat()}", stdout=out)
+        reminders = time.perf_counter() - start
+        again = _seconds(
+            lambda: call_command("send_reminders", f"--today={today.isoformat()}", stdout=out)
+        )
+    sent = Notification.objects.exclude(sent_at=None).count()
+
+    print(f"Review cycles, SQLite, Django test client (median of {requests} requests):")
+    print(
+        f"  open a cycle for 500 members (the POST, median of 5):"
+        f" {statistics.median(posts) * 1000:.1f} ms  (target <= 10 ms)"
+    )
+    print(
+        f"  the worker builds it: 500 drafts, {carried:,} ratings carried over (best of 5):"
+        f" {min(builds):.2f} s  (target <= 5 s)"
+    )
+    print(f"  minimal login-required view      {base * 1000:7.2f} ms   1.00x")
+    print(f"  cycle board, 500 members         {board * 1000:7.2f} ms  {board / base:6.2f}x")
+    print(
+        f"  send_reminders, 5,000 assignments: {reminders:.2f} s for {sent:,} e-mails"
+        f" (locmem backend; target <= 10 s); run again: {again:.2f} s, nothing sent twice"
+    )
+    return 0
+
+
 def _median(
     request: Callable, n: int, *, before: Callable = lambda: None, status: int = 200
 ) -> float:
@@ -401,7 +523,7 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=50, help="Requests per web timing.")
     parser.add_argument(
         "--only",
-        choices=["esco", "web", "full-esco", "export", "export-memory"],
+        choices=["esco", "web", "full-esco", "export", "export-memory", "cycles"],
         help="Run one part only.",
     )
     parser.add_argument("--members", type=int, default=3000, help="Team size of the export.")
@@ -425,6 +547,9 @@ def main() -> int:
     if args.only in (None, "full-esco") and status == 0:
         print()
         status = bench_full_esco(args.requests, database)
+    if args.only in (None, "cycles") and status == 0:
+        print()
+        status = bench_cycles(args.requests, database)
     if args.only == "export-memory":
         return bench_export_memory(args.format)
     if args.only in (None, "export") and status == 0:

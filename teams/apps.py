@@ -8,9 +8,11 @@ class TeamsConfig(AppConfig):
     verbose_name = "Teams"
 
     def ready(self) -> None:
+        from assessments.views import ASSESSMENT_LIST_PANELS
         from taxonomy.tasks import IMPORT_COMMANDS
         from taxonomy.views import SUGGESTIONS
-        from teams.views import team_suggestions
+        from teams.views import cycles_panel, team_suggestions
 
         IMPORT_COMMANDS.add("import_people")  # queueable with enqueue_import
         SUGGESTIONS.append(team_suggestions)
+        ASSESSMENT_LIST_PANELS.append(cycles_panel)  # what is due, at the top

@@ -13,7 +13,10 @@ from django.db import models
 from django.db.models import (
     Case,
     CharField,
+    Count,
+    Exists,
     F,
+    Max,
     OuterRef,
     Q,
     Subquery,
@@ -25,9 +28,10 @@ from django.tasks import TaskResultStatus
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from assessments.models import Assessment, ReviewState
+from assessments.models import Assessment, Rating, ReviewState
 from config.tasks import task_statuses
 from taxonomy.models import Occupation
 
@@ -98,6 +102,15 @@ class Team(models.Model):
         )
 
 
+def member_name() -> Case:
+    """A member's display name, as a database expression: "first last", else the username."""
+    return Case(
+        When(Q(user__first_name="") & Q(user__last_name=""), then="user__username"),
+        default=Concat("user__first_name", Value(" "), "user__last_name"),
+        output_field=CharField(),
+    )
+
+
 class MembershipQuerySet(models.QuerySet):
     def current(self) -> MembershipQuerySet:
         """The memberships of people still active: a deactivated person (their identity
@@ -128,11 +141,7 @@ class MembershipQuerySet(models.QuerySet):
             .annotate(
                 occupation_title=Coalesce("occupation__title", "team__occupation__title"),
                 occupation_code=Coalesce("occupation__code", "team__occupation__code"),
-                member_name=Case(
-                    When(Q(user__first_name="") & Q(user__last_name=""), then="user__username"),
-                    default=Concat("user__first_name", Value(" "), "user__last_name"),
-                    output_field=CharField(),
-                ),
+                member_name=member_name(),
             )
             .annotate(**{name: Subquery(latest.values(f)[:1]) for name, f in LATEST_FIELDS.items()})
             .annotate(
@@ -276,3 +285,229 @@ class TeamExport(models.Model):
     @property
     def filename(self) -> str:
         return f"{self.team.name} full export {self.requested_at:%Y-%m-%d}.{self.format}"
+
+
+class ReviewCycle(models.Model):
+    """A round of skills reviews for one team: members update their assessment by
+    `self_due`, the manager reviews by `review_due`. At most one open cycle per team."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        OPEN = "open", _("Open")
+        CLOSED = "closed", _("Closed")
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="cycles")
+    name = models.CharField(_("Name"), max_length=100)
+    opens_on = models.DateField(_("Opens on"))
+    self_due = models.DateField(_("Self-assessment due"))
+    review_due = models.DateField(_("Review due"))
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    # When every member's assignment and draft were made (the worker does it after opening).
+    built_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    repeat_every_months = models.PositiveSmallIntegerField(
+        _("Repeat every (months)"),
+        null=True,
+        blank=True,
+        help_text=_("Closing the cycle then prepares the next one, its dates moved on."),
+    )
+    # Members skipped at opening because nothing says what to assess them against.
+    skipped = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-opens_on", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team"], condition=Q(status="open"), name="one_open_cycle_per_team"
+            ),
+            models.CheckConstraint(
+                condition=Q(review_due__gte=F("self_due")) & Q(self_due__gte=F("opens_on")),
+                name="cycle_dates_in_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.team}: {self.name}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("teams:cycle-board", args=[self.team_id, self.pk])
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.OPEN
+
+
+class AssignmentState(models.TextChoices):
+    """Where a member stands in a cycle: see Assignment.objects.with_state()."""
+
+    NOT_STARTED = "not-started", _("Not started")
+    IN_PROGRESS = "in-progress", _("In progress")
+    SUBMITTED = "submitted", _("Submitted")
+    REVIEWED = "reviewed", _("Reviewed")
+    OVERDUE = "overdue", _("Overdue")
+    MISSED = "missed", _("Missed")
+    EXCUSED = "excused", _("Excused")
+
+
+class AssignmentQuerySet(models.QuerySet):
+    def with_state(self, today) -> AssignmentQuerySet:
+        """Annotate `done` (ratings rated or confirmed since the cycle opened), `total`
+        (competences of the profile), `last_activity`, `member_name` and `state`, an
+        AssignmentState value: the one definition the board, its filter, its CSV, the
+        reminders and My assessments read."""
+        since = Rating.objects.filter(
+            assessment=OuterRef("assessment"),
+            answered=True,
+            rated_at__gte=OuterRef("cycle__opened_at"),
+        ).order_by()
+        done = since.values("assessment").annotate(n=Count("pk")).values("n")
+        last = since.values("assessment").annotate(at=Max("rated_at")).values("at")
+        submitted = Q(assessment__status=Assessment.Status.SUBMITTED)
+        return self.annotate(
+            done=Coalesce(Subquery(done), Value(0)),
+            total=F("occupation__requirement_count"),
+            last_activity=Case(
+                When(submitted, then=F("assessment__submitted_at")),
+                default=Subquery(last),
+            ),
+            member_name=member_name(),
+        ).annotate(
+            state=Case(
+                When(status=Assignment.Status.EXCUSED, then=Value(AssignmentState.EXCUSED)),
+                When(
+                    submitted & Q(assessment__reviewed_at__isnull=False),
+                    then=Value(AssignmentState.REVIEWED),
+                ),
+                When(submitted, then=Value(AssignmentState.SUBMITTED)),
+                When(status=Assignment.Status.MISSED, then=Value(AssignmentState.MISSED)),
+                When(cycle__self_due__lt=today, then=Value(AssignmentState.OVERDUE)),
+                When(done__gt=0, then=Value(AssignmentState.IN_PROGRESS)),
+                default=Value(AssignmentState.NOT_STARTED),
+                output_field=CharField(),
+            )
+        )
+
+    def waiting(self) -> AssignmentQuerySet:
+        """Assignments whose member still has to submit: neither excused nor missed, and
+        still an active member of the team (one who left keeps what they did, unasked)."""
+        member = Membership.objects.current().filter(
+            team=OuterRef("cycle__team"), user=OuterRef("user")
+        )
+        return (
+            self.filter(status=Assignment.Status.ACTIVE)
+            .exclude(assessment__status=Assessment.Status.SUBMITTED)
+            .filter(Exists(member))
+        )
+
+
+class Assignment(models.Model):
+    """One member's part in a cycle: the assessment they update for it."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        EXCUSED = "excused", _("Excused")
+        MISSED = "missed", _("Missed")
+
+    cycle = models.ForeignKey(ReviewCycle, on_delete=models.CASCADE, related_name="assignments")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assignments"
+    )
+    occupation = models.ForeignKey(Occupation, on_delete=models.PROTECT, related_name="+")
+    assessment = models.ForeignKey(
+        Assessment, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    excused_reason = models.CharField(_("Reason"), max_length=500, blank=True)
+    excused_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    excused_at = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    # Set when the cycle closed with this member's review not done.
+    review_missed = models.BooleanField(default=False)
+    # When the manager's digest of submissions named this one.
+    digested_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = AssignmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["cycle", "user__username"]
+        constraints = [
+            models.UniqueConstraint(fields=["cycle", "user"], name="one_assignment_per_member"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.cycle}"
+
+
+class Notification(models.Model):
+    """One e-mail, recorded before it is sent. The unique constraint is what makes each
+    (recipient, cycle, kind, stage) go out at most once, whichever worker or schedule run
+    asks for it; a sender claims a row with a conditional UPDATE before sending it."""
+
+    class Kind(models.TextChoices):
+        OPENED = "opened", _("Cycle opened")
+        REMINDER = "reminder", _("Reminder")
+        OVERDUE = "overdue", _("Overdue reminder")
+        OVERDUE_DIGEST = "overdue-digest", _("Members past due, to the manager")
+        SUBMITTED_DIGEST = "submitted-digest", _("Submissions, to the manager")
+        REVIEW_DONE = "review-done", _("Review done")
+        REVIEWS_DUE = "reviews-due", _("Reviews due, to the manager")
+        WEEKLY = "weekly", _("Weekly digest")
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    # None for a weekly digest, which gathers the e-mails of every cycle held for it.
+    cycle = models.ForeignKey(
+        ReviewCycle, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    stage = models.CharField(max_length=40, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.CharField(max_length=32, blank=True)  # the sender's token
+    sent_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "cycle", "kind", "stage"], name="one_notification_per_stage"
+            ),
+            models.UniqueConstraint(
+                fields=["recipient", "kind", "stage"],
+                condition=Q(cycle__isnull=True),
+                name="one_digest_per_week",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} to {self.recipient} ({self.stage})"
+
+
+class MailPreference(models.Model):
+    """How a person wants the cycles' e-mails: one by one (the default) or gathered in one
+    weekly digest."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="mail_preference",
+    )
+    weekly_digest = models.BooleanField(
+        _("Send me one weekly digest instead of single e-mails"), default=False
+    )
+
+    def __str__(self) -> str:
+        return f"{self.user}: {'weekly' if self.weekly_digest else 'single'}"

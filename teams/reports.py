@@ -36,7 +36,14 @@ from django.utils import timezone
 from assessments import scoring
 from assessments.models import Assessment, Rating, counted_level, stale_before
 from taxonomy.models import Occupation, Requirement
-from teams.models import MEMBER_STATES, Membership, Team
+from teams.models import (
+    MEMBER_STATES,
+    Assignment,
+    AssignmentState,
+    Membership,
+    ReviewCycle,
+    Team,
+)
 
 
 @dataclass(frozen=True)
@@ -361,3 +368,146 @@ def review_shows(rating: Rating, reasons: tuple[str, ...], view: str) -> bool:
         "changed": CHANGED in reasons,
         "unvalidated": rating.last_validated_level is None and rating.validated_level is None,
     }[view]
+
+
+@dataclass(frozen=True)
+class CycleSummary:
+    """The top of a cycle board: how many members stand where, and how much is done."""
+
+    members: int
+    counts: dict[str, int]  # AssignmentState value -> members
+    completion: int | None  # percent of members not excused who submitted
+    days_left: int  # until self_due; negative once past
+
+    @property
+    def days_past(self) -> int:
+        return -self.days_left
+
+    @property
+    def states(self) -> list[tuple[str, str, int]]:
+        return [
+            (value, label, self.counts.get(value, 0)) for value, label in AssignmentState.choices
+        ]
+
+
+def cycle_summary(cycle: ReviewCycle, today: date) -> CycleSummary:
+    """One query: the members of the cycle counted by state."""
+    rows = (
+        Assignment.objects.filter(cycle=cycle)
+        .with_state(today)
+        .order_by()
+        .values("state")
+        .annotate(n=Count("pk"))
+    )
+    counts = {row["state"]: row["n"] for row in rows}
+    members = sum(counts.values())
+    expected = members - counts.get(AssignmentState.EXCUSED, 0)
+    done = counts.get(AssignmentState.SUBMITTED, 0) + counts.get(AssignmentState.REVIEWED, 0)
+    return CycleSummary(
+        members=members,
+        counts=counts,
+        completion=scoring.percent(Fraction(done, expected)) if expected else None,
+        days_left=(cycle.self_due - today).days,
+    )
+
+
+@dataclass(frozen=True)
+class Due:
+    """What a member has to do in an open cycle, for the top of My assessments."""
+
+    cycle: str
+    team: str
+    due: date
+    days_left: int
+    done: int
+    total: int
+    state: str
+    url: str
+
+    @property
+    def state_label(self) -> str:
+        return AssignmentState(self.state).label
+
+
+def member_due(user, today: date) -> list[Due]:
+    """The user's assignments in open cycles, soonest due first. One query."""
+    rows = (
+        Assignment.objects.filter(user=user, cycle__status=ReviewCycle.Status.OPEN)
+        .with_state(today)
+        .select_related("cycle__team", "assessment")
+        .order_by("cycle__self_due", "pk")
+    )
+    return [
+        Due(
+            cycle=a.cycle.name,
+            team=a.cycle.team.name,
+            due=a.cycle.self_due,
+            days_left=(a.cycle.self_due - today).days,
+            done=a.done,
+            total=a.total,
+            state=a.state,
+            url=a.assessment.get_absolute_url() if a.assessment else "",
+        )
+        for a in rows
+    ]
+
+
+@dataclass(frozen=True)
+class ManagerCycle:
+    cycle: ReviewCycle
+    waiting: int  # submitted, waiting for the manager's review
+    members: int
+    submitted: int
+
+
+def manager_cycles(user) -> list[ManagerCycle]:
+    """The open cycles of the teams the user manages, with what waits for review. One query."""
+    submitted = Q(assignments__assessment__status=Assessment.Status.SUBMITTED)
+    cycles = (
+        ReviewCycle.objects.filter(
+            status=ReviewCycle.Status.OPEN, team__in=user.managed_teams.all()
+        )
+        .select_related("team")
+        .annotate(
+            members=Count("assignments", distinct=True),
+            submitted=Count("assignments", filter=submitted, distinct=True),
+            waiting=Count(
+                "assignments",
+                filter=submitted & Q(assignments__assessment__reviewed_at__isnull=True),
+                distinct=True,
+            ),
+        )
+        .order_by("self_due", "pk")
+    )
+    return [ManagerCycle(c, c.waiting, c.members, c.submitted) for c in cycles]
+
+
+@dataclass(frozen=True)
+class CyclePoint:
+    cycle: str
+    closed: date
+    readiness: float  # mean reviewed readiness of the assessments submitted in the cycle
+    members: int  # who submitted
+    expected: int  # members not excused
+
+
+def readiness_by_cycle(team: Team) -> list[CyclePoint]:
+    """Team readiness per closed cycle, oldest first: the mean of the assessments its
+    members submitted for it (validated levels counted where given). One query."""
+    submitted = Q(assignments__assessment__status=Assessment.Status.SUBMITTED)
+    cycles = (
+        team.cycles.filter(status=ReviewCycle.Status.CLOSED)
+        .annotate(
+            mean=Avg("assignments__assessment__readiness", filter=submitted),
+            submitted=Count("assignments", filter=submitted),
+            expected=Count("assignments", filter=~Q(assignments__status=Assignment.Status.EXCUSED)),
+        )
+        .order_by("closed_at", "pk")
+    )
+    return [
+        CyclePoint(
+            c.name, timezone.localdate(c.closed_at), round(c.mean, 1), c.submitted, c.expected
+        )
+        for c in cycles
+        if c.mean is not None
+    ]

@@ -6,13 +6,17 @@ import django_filters
 import django_tables2 as tables
 from django.db.models import F, QuerySet
 from django.db.models.functions import Lower
+from django.middleware.csrf import get_token
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
 
 from assessments.models import ReviewState
 from assessments.templatetags.gapwise import signed
 from taxonomy.models import Competence, Occupation
-from teams.models import MEMBER_STATES
+from teams.models import MEMBER_STATES, AssignmentState
 
 
 def _nulls_last(queryset: QuerySet, field: str, descending: bool) -> tuple[QuerySet, bool]:
@@ -194,3 +198,139 @@ class CompetenceFilter(django_filters.FilterSet):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, prefix="c", **kwargs)
+
+
+class AssignmentTable(LabelledTable):
+    """The cycle board's rows: one per member, from Assignment.objects.with_state()."""
+
+    member_name = tables.Column(verbose_name=_("Member"))
+    state = tables.Column(verbose_name=_("Status"))
+    done = tables.Column(verbose_name=_("Progress"), attrs={"td": {"class": "num"}})
+    last_activity = tables.DateTimeColumn(format="j M Y, H:i", verbose_name=_("Last activity"))
+    due = tables.Column(verbose_name=_("Due"), empty_values=(), orderable=False)
+    actions = tables.Column(verbose_name=_("Actions"), empty_values=(), orderable=False)
+
+    class Meta:
+        attrs = {"class": "table"}
+        prefix = "b-"
+        per_page = 25
+        order_by = ("member_name",)
+        empty_text = _("No member matches these filters.")
+
+    def __init__(self, *args, cycle, today, request, **kwargs):
+        self.cycle, self.today, self.request = cycle, today, request
+        super().__init__(*args, **kwargs)
+
+    def order_member_name(self, queryset, is_descending):
+        name = Lower("member_name")
+        return queryset.order_by(name.desc() if is_descending else name, "pk"), True
+
+    def order_state(self, queryset, is_descending):
+        order = F("state").desc() if is_descending else F("state").asc()
+        return queryset.order_by(order, Lower("member_name"), "pk"), True
+
+    def order_done(self, queryset, is_descending):
+        return _nulls_last(queryset, "done", is_descending)
+
+    def order_last_activity(self, queryset, is_descending):
+        return _nulls_last(queryset, "last_activity", is_descending)
+
+    def render_member_name(self, value, record) -> str:
+        if record.occupation_id != self.cycle.team.occupation_id:
+            return format_html('{} <span class="hint">({})</span>', value, record.occupation.title)
+        return value
+
+    def render_state(self, value, record) -> str:
+        label = AssignmentState(value).label
+        if value == AssignmentState.EXCUSED and record.excused_reason:
+            return format_html(
+                '<span class="state state-{}">{}</span> <span class="hint">({})</span>',
+                value,
+                label,
+                record.excused_reason,
+            )
+        if value == AssignmentState.SUBMITTED and record.review_missed:
+            return format_html(
+                '<span class="state state-{}">{}</span> <span class="hint">{}</span>',
+                value,
+                label,
+                _("review not done"),
+            )
+        return format_html('<span class="state state-{}">{}</span>', value, label)
+
+    def render_done(self, value, record) -> str:
+        if record.state in (AssignmentState.SUBMITTED, AssignmentState.REVIEWED):
+            return _("%(n)s of %(n)s") % {"n": record.total}
+        return _("%(k)s of %(n)s") % {"k": value, "n": record.total}
+
+    def render_due(self, record) -> str:
+        if record.state == AssignmentState.EXCUSED:
+            return "—"
+        if record.state == AssignmentState.SUBMITTED:
+            return _("Review by %(date)s") % {"date": date_format(self.cycle.review_due, "j M Y")}
+        if record.state == AssignmentState.REVIEWED:
+            return "—"
+        return date_format(self.cycle.self_due, "j M Y")
+
+    def render_actions(self, record) -> str:
+        if not self.cycle.is_open:
+            return "—"
+        parts = []
+        if record.state == AssignmentState.SUBMITTED and record.assessment_id:
+            url = reverse("teams:team-review", args=[self.cycle.team_id, record.assessment_id])
+            parts.append(
+                format_html(
+                    '<a href="{}" hx-boost="false">{}<span class="visually-hidden"> {}</span></a>',
+                    url,
+                    _("Review"),
+                    record.member_name,
+                )
+            )
+        if record.state in WAITING_STATES:
+            args = [self.cycle.team_id, self.cycle.pk, record.pk]
+            reminded = record.reminded_at and timezone.localdate(record.reminded_at) >= self.today
+            if reminded:
+                parts.append(format_html('<span class="hint">{}</span>', _("Reminded today")))
+            else:
+                parts.append(
+                    format_html(
+                        '<form method="post" action="{}" class="inline" hx-boost="false">'
+                        '<input type="hidden" name="csrfmiddlewaretoken" value="{}">'
+                        '<button type="submit">{}<span class="visually-hidden"> {}</span>'
+                        "</button></form>",
+                        reverse("teams:cycle-remind", args=args),
+                        get_token(self.request),
+                        _("Remind"),
+                        record.member_name,
+                    )
+                )
+            parts.append(
+                format_html(
+                    '<a href="{}" hx-boost="false">{}<span class="visually-hidden"> {}</span></a>',
+                    reverse("teams:cycle-excuse", args=args),
+                    _("Excuse"),
+                    record.member_name,
+                )
+            )
+        if not parts:
+            return "—"
+        return format_html(
+            '<span class="row-actions">{}</span>',
+            format_html_join(" ", "{}", ((p,) for p in parts)),
+        )
+
+
+WAITING_STATES = {
+    AssignmentState.NOT_STARTED,
+    AssignmentState.IN_PROGRESS,
+    AssignmentState.OVERDUE,
+}
+
+
+class AssignmentFilter(django_filters.FilterSet):
+    state = django_filters.ChoiceFilter(
+        choices=AssignmentState.choices, label=_("Status"), empty_label=_("Any")
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, prefix="b", **kwargs)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from django.tasks import task
-from django.utils import timezone
+from datetime import UTC, datetime, time, timedelta
 
-from teams import exports
-from teams.models import TeamExport
+from django.tasks import TaskResultStatus, task
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from teams import exports, mail
+from teams.models import Notification, TeamExport
 
 
 @task()
@@ -22,3 +25,56 @@ def team_export_build(export_id: int) -> int:
         TeamExport.objects.filter(pk=export_id).update(failed_at=timezone.now())
         raise
     return export.rows
+
+
+@task()
+def notifications_send() -> int:
+    """Send the e-mails recorded and not yet sent; those that failed are tried again by a
+    later run of this task, queued for when the first of them is due (backoff)."""
+    sent, failed = mail.deliver()
+    if failed:
+        retry = (
+            Notification.objects.filter(sent_at=None, attempts__lt=mail.MAX_ATTEMPTS)
+            .order_by("next_attempt_at")
+            .values_list("next_attempt_at", flat=True)
+            .first()
+        )
+        if retry is not None:
+            notifications_send.using(run_after=retry).enqueue()
+    return sent
+
+
+DAILY_AT = time(6, 0)  # UTC: before people start work in Europe
+
+
+@task()
+def reminders_daily() -> str:
+    """The day's schedule (teams.services.reminders_run); queues itself
+    for the next day, so the schedule keeps running with nobody starting it."""
+    from teams.services import reminders_run  # services queues this module's tasks
+
+    summary = reminders_run(today=timezone.localdate())  # queues notifications_send
+    reminders_keep_scheduled(after=True)
+    return str(summary)
+
+
+def reminders_keep_scheduled(*, after: bool = False) -> None:
+    """Queue the daily schedule unless a run is queued already. `after`: called by the run
+    itself, which counts as none."""
+    name = reminders_daily.module_path
+    queued = DBTaskResult.objects.filter(task_path=name, status=TaskResultStatus.READY).exists()
+    if queued:
+        return
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    run_after = datetime.combine(tomorrow, DAILY_AT, tzinfo=UTC)
+    reminders_daily.using(run_after=run_after).enqueue()
+
+
+@task()
+def cycle_build(cycle_id: int) -> int:
+    """Make the assignments and drafts of a cycle just opened; returns how many."""
+    from teams.models import ReviewCycle
+    from teams.services import cycle_populate  # services queues this module's tasks
+
+    cycle = cycle_populate(cycle=ReviewCycle.objects.get(pk=cycle_id))
+    return cycle.assignments.count()

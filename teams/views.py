@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -9,8 +12,14 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRefresh
 from django_tables2 import RequestConfig
 
 from assessments import charts
@@ -19,11 +28,26 @@ from assessments.reports import self_readiness
 from assessments.services import AssessmentError
 from config.http import HtmxHttpRequest, download, refuse
 from config.ratelimit import rate_limited, refusal
+from taxonomy.exports import neutralise
 from taxonomy.models import Occupation, ProficiencyScale, Requirement
 from taxonomy.views import Suggestion
-from teams import exports, reports
-from teams.forms import read_agreements, read_validations
-from teams.models import Membership, Team, TeamExport
+from teams import exports, reports, services
+from teams.forms import (
+    CycleForm,
+    ExcuseForm,
+    MailPreferenceForm,
+    read_agreements,
+    read_validations,
+)
+from teams.models import (
+    Assignment,
+    AssignmentState,
+    MailPreference,
+    Membership,
+    ReviewCycle,
+    Team,
+    TeamExport,
+)
 from teams.services import (
     Validation,
     agreed_level,
@@ -31,7 +55,14 @@ from teams.services import (
     review_save,
     team_export_request,
 )
-from teams.tables import CompetenceFilter, CompetenceTable, MemberFilter, MemberTable
+from teams.tables import (
+    AssignmentFilter,
+    AssignmentTable,
+    CompetenceFilter,
+    CompetenceTable,
+    MemberFilter,
+    MemberTable,
+)
 
 
 def _managed_teams(request: HtmxHttpRequest) -> QuerySet[Team]:
@@ -66,7 +97,23 @@ def team_list(request: HtmxHttpRequest) -> HttpResponse:
     )
     if not teams:
         raise Http404("You manage no team.")
-    return render(request, "teams/team_list.html", {"teams": teams})
+    context = {"teams": teams, "cycles": reports.manager_cycles(request.user)}
+    return render(request, "teams/team_list.html", context)
+
+
+def cycles_panel(request: HttpRequest) -> str:
+    """The top of My assessments: what is due in open cycles, and for a manager the open
+    cycles of their teams with the reviews waiting. A panel teams adds to assessments."""
+    today = timezone.localdate()
+    due = reports.member_due(request.user, today)
+    managed = (
+        reports.manager_cycles(request.user) if request.user.has_perm("teams.manage_team") else []
+    )
+    if not (due or managed):
+        return ""
+    return render_to_string(
+        "teams/_cycles_panel.html", {"due": due, "managed": managed}, request=request
+    )
 
 
 TEAM_SECTIONS = ("members", "competences", "heatmap")
@@ -148,6 +195,12 @@ def team_report(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if part:
         return render(request, f"teams/team_report.html#{part}", context)
     context["summary"] = reports.team_summary(team, occupation, assessed, top_level=scale.top_level)
+    context["open_cycle"] = team.cycles.filter(status=ReviewCycle.Status.OPEN).first()
+    by_cycle = reports.readiness_by_cycle(team)
+    context["by_cycle"] = by_cycle
+    context["by_cycle_chart"] = charts.line(
+        [(p.closed.strftime("%b %Y"), p.readiness) for p in by_cycle]
+    )
     points = reports.readiness_by_month(team)
     context["timeline"] = points
     context["timeline_chart"] = charts.line(
@@ -354,3 +407,233 @@ def team_suggestions(request: HttpRequest) -> list[Suggestion]:
         for m in memberships
         if m.occupation or m.team.occupation
     ]
+
+
+def _get_cycle_for_manager(request: HtmxHttpRequest, pk: int, cycle_pk: int) -> ReviewCycle:
+    """A cycle of a team the signed-in user manages; any other is a 404."""
+    team = _get_team_for_manager(request, pk)
+    cycle = get_object_or_404(team.cycles, pk=cycle_pk)
+    cycle.team = team
+    return cycle
+
+
+def _get_assignment(cycle: ReviewCycle, pk: int) -> Assignment:
+    return get_object_or_404(cycle.assignments.select_related("user"), pk=pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def cycle_create(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """The form that opens a review cycle for the team (or prepares one opening later)."""
+    team = _get_team_for_manager(request, pk)
+    today = timezone.localdate()
+    form = CycleForm(request.POST or None, team=team, today=today)
+    if request.method == "POST" and form.is_valid():
+        try:
+            cycle = services.cycle_create(
+                team=team, by=request.user, today=today, later=True, **form.cleaned_data
+            )
+        except ValidationError as error:  # another manager was quicker
+            for field, messages_ in error.message_dict.items():
+                form.add_error(None if field == "__all__" else field, messages_)
+        except services.CycleError as error:
+            form.add_error(None, str(error))
+        else:
+            if cycle.is_open:
+                messages.success(
+                    request,
+                    _(
+                        "The cycle is open. Each member's draft is being prepared, and each "
+                        "will be told by e-mail."
+                    ),
+                )
+            else:
+                messages.success(
+                    request,
+                    _("The cycle opens on %(date)s.")
+                    % {"date": date_format(cycle.opens_on, "j F Y")},
+                )
+            return redirect(cycle)
+    status = 400 if request.method == "POST" else 200
+    cycles = team.cycles.all()[:20]
+    return render(
+        request,
+        "teams/cycle_form.html",
+        {"team": team, "form": form, "cycles": cycles},
+        status=status,
+    )
+
+
+CYCLE_CSV_COLUMNS = [
+    "member",
+    "username",
+    "occupation_code",
+    "status",
+    "done",
+    "total",
+    "last_activity",
+    "self_due",
+    "excused_reason",
+]
+
+
+@login_required
+@require_GET
+def cycle_board(request: HtmxHttpRequest, pk: int, cycle_pk: int) -> HttpResponse:
+    """Every member of the cycle with where they stand; sorts and filters through plain
+    links that htmx swaps in place; `?export=csv` downloads the rows as filtered."""
+    cycle = _get_cycle_for_manager(request, pk, cycle_pk)
+    building = cycle.is_open and not cycle.built_at
+    if request.htmx and request.htmx.target == "building":  # the page asks while it waits
+        return HttpResponse(status=204) if building else HttpResponseClientRefresh()
+    today = timezone.localdate()
+    rows = (
+        cycle.assignments.with_state(today)
+        .select_related("user", "occupation")
+        .only(
+            "pk",
+            "status",
+            "excused_reason",
+            "reminded_at",
+            "review_missed",
+            "assessment_id",
+            "occupation__title",
+            "occupation__code",
+            "occupation__requirement_count",
+            "user__username",
+            "user__first_name",
+            "user__last_name",
+        )
+    )
+    board_filter = AssignmentFilter(request.GET, queryset=rows)
+    if board_filter.errors:
+        return refuse(_filter_errors(board_filter), status=400)
+    export = request.GET.get("export")
+    if export is not None and export != "csv":
+        return refuse(gettext("Export the board as csv."), status=400)
+    table = AssignmentTable(board_filter.qs, cycle=cycle, today=today, request=request)
+    RequestConfig(request, paginate=not export and {"per_page": 25}).configure(table)
+    if export:
+        return download(
+            _board_csv(cycle, [row.record for row in table.rows]),
+            filename=f"{cycle.team.name} {cycle.name}.csv",
+            content_type=EXPORT_TYPES["csv"],
+        )
+    context = {
+        "team": cycle.team,
+        "cycle": cycle,
+        "building": building,
+        "board": table,
+        "board_filter": board_filter,
+        "board_keep": _other_params(request, board_filter, "b-page"),
+    }
+    if request.htmx and request.htmx.target == "board":
+        return render(request, "teams/cycle_board.html#board", context)
+    context["summary"] = reports.cycle_summary(cycle, today)
+    context["skipped"] = [name for name in cycle.skipped.splitlines() if name]
+    return render(request, "teams/cycle_board.html", context)
+
+
+def _board_csv(cycle: ReviewCycle, records) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CYCLE_CSV_COLUMNS)
+    for r in records:
+        cells = [
+            r.member_name,
+            r.user.username,
+            r.occupation.code,
+            AssignmentState(r.state).label,
+            r.done,
+            r.total,
+            r.last_activity.isoformat() if r.last_activity else "",
+            cycle.self_due.isoformat(),
+            r.excused_reason,
+        ]
+        writer.writerow([neutralise(str(cell)) for cell in cells])
+    return out.getvalue().encode()
+
+
+@login_required
+@require_POST
+def cycle_remind(request: HtmxHttpRequest, pk: int, cycle_pk: int, assignment_pk: int):
+    cycle = _get_cycle_for_manager(request, pk, cycle_pk)
+    assignment = _get_assignment(cycle, assignment_pk)
+    try:
+        services.assignment_remind(assignment=assignment, by=request.user)
+    except services.CycleError as error:
+        return refuse(str(error), status=409)
+    messages.success(
+        request,
+        _("A reminder to %(name)s is on its way.")
+        % {"name": assignment.user.get_full_name() or assignment.user.get_username()},
+    )
+    return redirect(cycle)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def cycle_excuse(request: HtmxHttpRequest, pk: int, cycle_pk: int, assignment_pk: int):
+    cycle = _get_cycle_for_manager(request, pk, cycle_pk)
+    assignment = _get_assignment(cycle, assignment_pk)
+    form = ExcuseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.assignment_excuse(
+                assignment=assignment, by=request.user, reason=form.cleaned_data["reason"]
+            )
+        except services.CycleError as error:
+            return refuse(str(error), status=409)
+        messages.success(request, _("Excused from this cycle."))
+        return redirect(cycle)
+    return render(
+        request,
+        "teams/cycle_excuse.html",
+        {"team": cycle.team, "cycle": cycle, "assignment": assignment, "form": form},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def cycle_close(request: HtmxHttpRequest, pk: int, cycle_pk: int) -> HttpResponse:
+    cycle = _get_cycle_for_manager(request, pk, cycle_pk)
+    if request.method == "POST":
+        try:
+            following = services.cycle_close(cycle=cycle, by=request.user)
+        except services.CycleError as error:
+            return refuse(str(error), status=409)
+        messages.success(request, _("The cycle is closed."))
+        if following is not None:
+            messages.info(
+                request,
+                _("The next cycle opens on %(date)s.")
+                % {"date": date_format(following.opens_on, "j F Y")},
+            )
+        return redirect(cycle)
+    if not cycle.is_open:
+        return redirect(cycle)
+    return render(
+        request,
+        "teams/cycle_close.html",
+        {
+            "team": cycle.team,
+            "cycle": cycle,
+            "summary": reports.cycle_summary(cycle, timezone.localdate()),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def mail_preferences(request: HtmxHttpRequest) -> HttpResponse:
+    """Anyone chooses how the cycles' e-mails reach them: one by one or weekly."""
+    preference, _created = MailPreference.objects.get_or_create(user=request.user)
+    form = MailPreferenceForm(request.POST or None, instance=preference)
+    if request.method == "POST":
+        if form.is_valid():
+            form.save()
+            messages.success(request, _("Saved: how you receive e-mails."))
+            return redirect("teams:mail-preferences")
+        return render(request, "teams/mail_preferences.html", {"form": form}, status=400)
+    return render(request, "teams/mail_preferences.html", {"form": form})

@@ -16,7 +16,7 @@ from api.services import api_token_create
 from assessments.models import Assessment
 from assessments.services import assessment_start
 from taxonomy.models import Occupation
-from teams.models import TeamExport
+from teams.models import Assignment, ReviewCycle, TeamExport
 from tests.assessments.conftest import submitted_at_level
 
 pytestmark = pytest.mark.django_db
@@ -100,6 +100,34 @@ MATRIX = {
     ),
     "teams:team-export-download": (
         lambda o: reverse("teams:team-export-download", args=[o["team"].pk, o["export"].pk]),
+        [LOGIN, 404, 404, 200, 404, 404],
+    ),
+    "teams:mail-preferences": (
+        lambda o: reverse("teams:mail-preferences"),
+        [LOGIN, 200, 200, 200, 200, 200],
+    ),
+    "teams:cycle-create": (
+        lambda o: reverse("teams:cycle-create", args=[o["team"].pk]),
+        [LOGIN, 404, 404, 200, 404, 404],
+    ),
+    "teams:cycle-board": (
+        lambda o: o["cycle"].get_absolute_url(),
+        [LOGIN, 404, 404, 200, 404, 404],
+    ),
+    "teams:cycle-close": (
+        lambda o: reverse("teams:cycle-close", args=[o["team"].pk, o["cycle"].pk]),
+        [LOGIN, 404, 404, 200, 404, 404],
+    ),
+    "teams:cycle-remind": (  # POST only
+        lambda o: reverse(
+            "teams:cycle-remind", args=[o["team"].pk, o["cycle"].pk, o["assignment"].pk]
+        ),
+        [LOGIN, 405, 405, 405, 405, 405],
+    ),
+    "teams:cycle-excuse": (
+        lambda o: reverse(
+            "teams:cycle-excuse", args=[o["team"].pk, o["cycle"].pk, o["assignment"].pk]
+        ),
         [LOGIN, 404, 404, 200, 404, 404],
     ),
     # Single sign-on is off here (no OIDC_ISSUER): its pages are not there.
@@ -194,9 +222,23 @@ def world(alice, bob, mia, team, other_team) -> dict:
         team=team, requested_by=mia, format="csv", finished_at=timezone.now(), content=b"a,b"
     )
     token, _secret = api_token_create(owner=alice, name="script")
+    cycle = ReviewCycle.objects.create(
+        team=team,
+        name="Q1",
+        opens_on=timezone.localdate(),
+        self_due=timezone.localdate(),
+        review_due=timezone.localdate(),
+        status="open",
+        opened_at=timezone.now(),
+    )
+    assignment = Assignment.objects.create(
+        cycle=cycle, user=bob, occupation=team.occupation, assessment=None
+    )
     return {
         "token": token,
         "users": users,
+        "cycle": cycle,
+        "assignment": assignment,
         "draft": draft,
         "submitted": submitted,
         "superseded": superseded,

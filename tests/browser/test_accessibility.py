@@ -5,15 +5,18 @@ WCAG 2.2 rules axe leaves off by default. Any violation fails, named with its el
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.contrib.auth.models import User
+from django.utils import timezone
 from playwright.sync_api import Page
 
 from assessments.models import Assessment
 from taxonomy.models import Competence, Occupation
 from teams.models import Team
+from teams.services import assignment_excuse, cycle_create
 from tests.browser.conftest import sign_in
 
 pytestmark = pytest.mark.browser
@@ -56,6 +59,7 @@ def technician_pages(technician: User) -> list[str]:
         "/accounts/password/",
         "/accounts/tokens/",
         "/api/docs",
+        "/assessments/teams/email/",
         "/no-such-page/",
     ]
 
@@ -71,6 +75,31 @@ def manager_pages() -> list[str]:
         f"/assessments/teams/{team.pk}/review/{latest.pk}/",
         f"/assessments/teams/{team.pk}/review/{latest.pk}/?show=all",
         f"/assessments/teams/{team.pk}/exports/",
+        *cycle_pages(team),
+    ]
+
+
+def cycle_pages(team: Team) -> list[str]:
+    """A review cycle open for the team, one member excused: the form, board, excuse, close."""
+    manager = team.managers.get()
+    today = timezone.localdate()
+    cycle = cycle_create(
+        team=team,
+        name="2027 Q1 skills review",
+        opens_on=today,
+        self_due=today + timedelta(days=10),
+        review_due=today + timedelta(days=20),
+        by=manager,
+    )
+    first, second = cycle.assignments.order_by("pk")[:2]
+    assignment_excuse(assignment=first, by=manager, reason=HOSTILE)
+    base = f"/assessments/teams/{team.pk}/cycles"
+    return [
+        f"{base}/new/",
+        f"{base}/{cycle.pk}/",
+        f"{base}/{cycle.pk}/?b-sort=-done&b-state=not-started",
+        f"{base}/{cycle.pk}/excuse/{second.pk}/",
+        f"{base}/{cycle.pk}/close/",
     ]
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import email
+from email import policy
+
 from django.contrib.auth.models import User
 from django.utils import timezone
 
@@ -40,3 +43,20 @@ def crowd(team: Team, n: int) -> None:
         for i, a in enumerate(assessments)
         for j, r in enumerate(requirements)
     )
+
+
+class Inbox:
+    """What a loopback SMTP server (aiosmtpd's Controller) received, as parsed messages."""
+
+    def __init__(self) -> None:
+        self.messages: list[email.message.EmailMessage] = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+    def to(self, address: str) -> list[email.message.EmailMessage]:
+        return [m for m in self.messages if m["To"] == address]
+
+    def subjects(self, to: str) -> list[str]:
+        return [m["Subject"] for m in self.to(to)]

@@ -354,7 +354,7 @@ def test_query_counts_do_not_grow_with_the_team(mia_client, mia, make_profile, h
         counts.append(len(queries))
 
     assert counts[0] == counts[1]
-    assert counts[0] <= 23
+    assert counts[0] <= 25  # with the open cycle and readiness by cycle
 
 
 def test_self_bias_is_stored_with_two_decimals(six_team, mia, bob):
