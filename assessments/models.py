@@ -30,7 +30,7 @@ from django.utils.functional import cached_property
 from simple_history.models import HistoricalRecords
 
 from assessments import scoring
-from taxonomy.models import HTTP_URL_VALIDATOR, Competence, Occupation, Requirement
+from taxonomy.models import HTTP_URL_VALIDATOR, Competence, Occupation, Release, Requirement
 
 
 class ReviewState(models.TextChoices):
@@ -128,6 +128,15 @@ class Assessment(models.Model):
         blank=True,
         related_name="+",
         help_text="The submitted assessment this one started from: its ratings came over.",
+    )
+    release = models.ForeignKey(
+        Release,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The release of the profile it was made against: set at start, moved on "
+        "while a draft follows a newer one, fixed at submission.",
     )
 
     objects = AssessmentQuerySet.as_manager()
