@@ -14,11 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from django.db.models import Count, OuterRef, Subquery
 from django.utils import timezone
 
 from assessments import scoring
 from assessments.models import Assessment, LearningResource, Rating, months_since, rating_state
 from taxonomy.models import Competence, Occupation, Requirement, profile_section
+from taxonomy.releases import Impact, per_occupation
 
 
 @dataclass(frozen=True)
@@ -397,3 +399,36 @@ def csv_rows(assessment: Assessment) -> list[list[object]]:
         ]
         for line in lines
     ]
+
+
+def release_impact(occupation_ids: list[int]) -> list[Impact]:
+    """Who a release's changes to these occupations affect: open drafts (which follow the
+    new profile) and people whose latest submitted assessment is of one of them."""
+    drafts = (
+        Assessment.objects.drafts()
+        .filter(occupation_id__in=occupation_ids)
+        .order_by()
+        .values_list("occupation_id")
+        .annotate(n=Count("pk"))
+    )
+    latest = (
+        Assessment.objects.submitted()
+        .filter(user=OuterRef("user"))
+        .order_by("-submitted_at", "-pk")
+        .values("pk")[:1]
+    )
+    people = (
+        Assessment.objects.submitted()
+        .filter(occupation_id__in=occupation_ids, pk=Subquery(latest))
+        .order_by()
+        .values_list("occupation_id")
+        .annotate(n=Count("user", distinct=True))
+    )
+    rows = []
+    for what, counts in (
+        ("Open drafts of changed occupations", list(drafts)),
+        ("People whose latest assessment is of a changed occupation", list(people)),
+    ):
+        by_code = per_occupation(counts)
+        rows.append(Impact(what, sum(by_code.values()), by_code))
+    return rows

@@ -8,9 +8,12 @@ class TeamsConfig(AppConfig):
     verbose_name = "Teams"
 
     def ready(self) -> None:
+        from taxonomy.releases import IMPACTS
         from taxonomy.tasks import IMPORT_COMMANDS
         from taxonomy.views import SUGGESTIONS
+        from teams.releases import release_impact
         from teams.views import team_suggestions
 
         IMPORT_COMMANDS.add("import_people")  # queueable with enqueue_import
         SUGGESTIONS.append(team_suggestions)
+        IMPACTS.append(release_impact)
