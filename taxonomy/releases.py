@@ -16,6 +16,7 @@ from typing import IO, TYPE_CHECKING
 
 from django.db.models import Count, QuerySet
 
+from taxonomy.exports import neutralise
 from taxonomy.models import Occupation, Release, ReleaseChange, version_key
 
 if TYPE_CHECKING:
@@ -129,14 +130,14 @@ def changes_csv(changes: QuerySet[ReleaseChange], out: IO[str]) -> int:
     for change in rows.iterator(chunk_size=2000):
         writer.writerow(
             [
-                change.release.name,
+                neutralise(change.release.name),
                 change.kind,
-                change.occupation_code,
-                change.occupation_title,
-                change.competence_uri,
-                change.competence_title,
-                change.old_value,
-                change.new_value,
+                neutralise(change.occupation_code),
+                neutralise(change.occupation_title),
+                neutralise(change.competence_uri),
+                neutralise(change.competence_title),
+                neutralise(change.old_value),
+                neutralise(change.new_value),
                 "conflict" if change.conflict else "",
             ]
         )

@@ -280,3 +280,87 @@ def test_a_changed_relation_of_a_line_an_admin_tuned_is_a_conflict(shared_data):
     assert "Conflicts with admin edits to settle: 1" in run(
         "release_diff", "ESCO v1.1.0", "ESCO v1.1.1"
     )
+
+
+@pytest.fixture
+def upgraded(db, shared_data) -> Release:
+    without_shipped_releases()
+    run("import_esco", *esco(shared_data, "1.1.0"), "--isco", "351")
+    run("import_esco", *esco(shared_data, "1.1.1"), "--isco", "351")
+    return Release.objects.get(name="ESCO v1.1.1")
+
+
+@pytest.fixture
+def tina_client(db, client):
+    from django.contrib.auth.models import User
+
+    client.force_login(in_role(User.objects.create_user("tina", is_staff=True), "taxonomy-admin"))
+    return client
+
+
+def test_the_release_page_counts_its_changes_and_links_the_list_and_csv(upgraded, tina_client):
+    page = tina_client.get(reverse("admin:taxonomy_release_change", args=[upgraded.pk]))
+
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert "<li>Profile line added: 2</li>" in text
+    csv_url = reverse("admin:taxonomy_release_changes_csv", args=[upgraded.pk])
+    assert csv_url in text
+    download = tina_client.get(csv_url)
+    assert download["Content-Type"] == "text/csv; charset=utf-8"
+    assert "attachment" in download["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(download.content.decode())))
+    assert {r["occupation_code"] for r in rows if r["kind"] == "line-added"} == {"3513.2", "3514.1"}
+
+
+def test_the_change_list_is_searchable_filterable_and_read_only(upgraded, tina_client):
+    url = reverse("admin:taxonomy_releasechange_changelist")
+
+    found = tina_client.get(url, {"q": "webmaster", "kind__exact": "line-added"})
+
+    assert found.status_code == 200
+    assert found.content.decode().count('class="field-kind"') == 1
+    change = ReleaseChange.objects.filter(release=upgraded).first()
+    edit = tina_client.post(reverse("admin:taxonomy_releasechange_change", args=[change.pk]))
+    assert edit.status_code == 403
+    assert tina_client.get(reverse("admin:taxonomy_releasechange_add")).status_code == 403
+
+
+def test_the_change_list_costs_the_same_queries_at_any_size(
+    upgraded, tina_client, django_assert_num_queries
+):
+    url = reverse("admin:taxonomy_releasechange_changelist")
+    tina_client.get(url)  # warm: the session, permissions and content types cached
+    ReleaseChange.objects.filter(kind="line-added").delete()
+    with django_assert_num_queries(10) as few:
+        tina_client.get(url)
+    ReleaseChange.objects.bulk_create(
+        [
+            ReleaseChange(release=upgraded, kind="competence-added", competence_title=f"c{i}")
+            for i in range(40)
+        ]
+    )
+    with django_assert_num_queries(len(few.captured_queries)):
+        tina_client.get(url)
+
+
+def test_release_pages_and_the_csv_are_for_taxonomy_admins_only(upgraded, client, alice):
+    client.force_login(in_role(alice))
+    for url in (
+        reverse("admin:taxonomy_release_change", args=[upgraded.pk]),
+        reverse("admin:taxonomy_release_changes_csv", args=[upgraded.pk]),
+        reverse("admin:taxonomy_releasechange_changelist"),
+    ):
+        assert client.get(url).status_code == 302  # to the admin's sign-in: not staff
+
+
+def test_a_release_page_of_no_release_is_404(tina_client):
+    url = reverse("admin:taxonomy_release_changes_csv", args=[999999])
+    assert tina_client.get(url).status_code == 404
+
+
+def test_release_diff_refuses_unknown_releases_and_occupations(upgraded):
+    with pytest.raises(CommandError, match="No release named 'ESCO v9'"):
+        run("release_diff", "ESCO v1.1.0", "ESCO v9")
+    with pytest.raises(CommandError, match="No occupation with code '0000'"):
+        run("release_diff", "ESCO v1.1.0", "ESCO v1.1.1", "--occupation", "0000")
