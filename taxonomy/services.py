@@ -820,8 +820,10 @@ def onet_import(
 ) -> ImportSummary:
     release = _release(release_name, Release.Source.ONET)
     summary = ImportSummary(release=release.name)
+    log = ChangeLog()
 
     progress(f"  writing occupations: {len(dataset.occupations):,}")
+    _onet_codes_follow(dataset, release, log)
     wanted = {
         o.code: {
             "source": Occupation.Source.ONET,
@@ -851,6 +853,13 @@ def onet_import(
 
     progress(f"  writing profile lines: {len(dataset.lines):,}")
     lines: dict[int, dict[int, LineValues]] = {pk: {} for pk in occupations.values()}
+    # A kind whose file the folder lacks keeps its lines as they are.
+    kept = Requirement.objects.filter(
+        occupation_id__in=list(lines),
+        competence__kind__in=[onet.PROFILE_FILES[stem] for stem in dataset.missing],
+    ).values_list("occupation_id", "competence_id", *LineValues._fields)
+    for occupation_id, competence_id, *values in kept:
+        lines[occupation_id][competence_id] = LineValues(*values)
     for line in dataset.lines:
         occupation_id = occupations.get(line.occupation_code)
         if occupation_id is None:
@@ -862,7 +871,52 @@ def onet_import(
         )
     _sync_requirements(lines, summary, keep_tuning=False)
     occupations_link_isco()
+    log.write(release, summary)
     return summary
+
+
+def _onet_codes_follow(dataset: onet.Dataset, release: Release, log: ChangeLog) -> None:
+    """Carry O*NET occupations stored under O*NET-SOC 2010 codes over to the dataset's
+    2019 codes through the stored crosswalk, so that each stays one occupation: a 1:1 or
+    n:1 mapping keeps the (first) occupation under its new code, the other sources of a
+    merge retire; a split keeps it under the target of the same title, else the first,
+    and records the other targets as split from it."""
+    S = CrosswalkPair.Scheme
+    in_file = {o.code: o.title for o in dataset.occupations}
+    stored = dict(
+        Occupation.objects.filter(source=Occupation.Source.ONET).values_list("code", "pk")
+    )
+    new_codes = [code for code in in_file if code not in stored]
+    if not new_codes:
+        return
+    pairs = CrosswalkPair.objects.filter(
+        source_scheme=S.ONET2010, target_scheme=S.ONET2019, source_code__in=list(stored)
+    ).exclude(source_code__in=list(in_file))
+    targets: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
+    for source, source_title, target in pairs.order_by("source_code", "pk").values_list(
+        "source_code", "source_title", "target_code"
+    ):
+        if target in in_file:
+            targets[source].append((target, source_title, in_file[target]))
+    K = ReleaseChange.Kind
+    taken: dict[str, str] = {}  # 2019 code -> the 2010 code whose occupation it became
+    recoded = []
+    for source, options in sorted(targets.items()):
+        free = [o for o in options if o[0] not in taken and o[0] not in stored]
+        if not free:
+            # n:1: the target already became another source's occupation.
+            target = options[0][0]
+            Occupation.objects.filter(pk=stored[source]).update(retired_in=release)
+            log.add(K.OCCUPATION_MERGED, occupation=stored[source], old=source, new=target)
+            continue
+        keeper = next((o for o in free if o[2] == o[1]), free[0])[0]
+        taken[keeper] = source
+        recoded.append((keeper, stored[source]))
+        log.add(K.OCCUPATION_RECODED, occupation=stored[source], old=source, new=keeper)
+        for other, *_ in options:
+            if other != keeper and other not in stored:
+                log.add(K.OCCUPATION_SPLIT, occupation=stored[source], old=source, new=other)
+    _update(Occupation, ["code"], recoded)
 
 
 @transaction.atomic

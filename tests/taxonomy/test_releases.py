@@ -364,3 +364,69 @@ def test_release_diff_refuses_unknown_releases_and_occupations(upgraded):
         run("release_diff", "ESCO v1.1.0", "ESCO v9")
     with pytest.raises(CommandError, match="No occupation with code '0000'"):
         run("release_diff", "ESCO v1.1.0", "ESCO v1.1.1", "--occupation", "0000")
+
+
+def onet_text_edition(directory: Path, version: str, occupations: list[tuple[str, str]]) -> Path:
+    """A small O*NET database in the tab-delimited text layout, Skills only."""
+    from tests.taxonomy.test_onet import TEXT_COLUMNS, _text_rows, _write_text
+
+    directory.mkdir()
+    (directory / "Read Me.txt").write_text(f"O*NET {version} Database\n")
+    _write_text(
+        directory / "Occupation Data.txt",
+        ["O*NET-SOC Code", "Title", "Description"],
+        [[code, title, f"{title} do things."] for code, title in occupations],
+    )
+    rows = []
+    for code, _ in occupations:
+        rows += [
+            (code, "2.A.1.a", "Reading Comprehension", "IM", "4.12", "N", None),
+            (code, "2.A.1.a", "Reading Comprehension", "LV", "4.62", "N", "N"),
+        ]
+    _write_text(directory / "Skills.txt", TEXT_COLUMNS, _text_rows(rows))
+    return directory
+
+
+@pytest.mark.django_db
+def test_onet_soc_2010_then_2019_keeps_one_occupation_per_job(tmp_path):
+    Occupation.objects.filter(source=Occupation.Source.ONET).delete()
+    old = onet_text_edition(
+        tmp_path / "db_15_0",
+        "15.0",
+        [
+            ("15-1151.00", "Computer User Support Specialists"),
+            ("15-1134.00", "Web Developers"),
+        ],
+    )
+    output = run("import_onet", old)
+    assert "No 'Knowledge' file in the folder: its lines were left as they were." in output
+    support = Occupation.objects.get(code="15-1151.00")
+    web = Occupation.objects.get(code="15-1134.00")
+    new = onet_text_edition(
+        tmp_path / "db_29_3",
+        "29.3",
+        [
+            ("15-1232.00", "Computer User Support Specialists"),
+            ("15-1254.00", "Web Developers"),
+            ("15-1255.00", "Web and Digital Interface Designers"),
+        ],
+    )
+
+    output = run("import_onet", new)
+
+    # 1:1: the same occupation under its 2019 code.
+    assert Occupation.objects.get(code="15-1232.00").pk == support.pk
+    assert not Occupation.objects.filter(code="15-1151.00").exists()
+    # A split keeps identity with the target of the same title; the other is new.
+    assert Occupation.objects.get(code="15-1254.00").pk == web.pk
+    designers = Occupation.objects.get(code="15-1255.00")
+    assert designers.pk not in (support.pk, web.pk)
+    split = ReleaseChange.objects.get(kind=ReleaseChange.Kind.OCCUPATION_SPLIT)
+    assert (split.occupation_id, split.old_value, split.new_value) == (
+        web.pk,
+        "15-1134.00",
+        "15-1255.00",
+    )
+    assert "Occupation code changed: 2" in output
+    assert "Occupation split: 1" in output
+    assert Occupation.objects.get(pk=support.pk).requirements.count() == 1
