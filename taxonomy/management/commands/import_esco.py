@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from taxonomy import esco, services
+from taxonomy.models import Release
 from taxonomy.releases import release_report
 from taxonomy.tabular import DataError
 
@@ -47,6 +48,16 @@ class Command(BaseCommand):
 
     def handle(self, *args, paths: list[Path], isco: list[str], release: str | None, **options):
         progress = self.stderr.write if options["verbosity"] >= 1 else services.quiet
+        name = release or esco.release_from_paths(paths)
+        try:
+            checksum = services.files_checksum(paths, isco)
+        except OSError:
+            checksum = None  # the reader says what is wrong with the paths
+        if name and checksum and services.release_unchanged(
+            name=name, source=Release.Source.ESCO, checksum=checksum
+        ):
+            self.stdout.write(str(services.ImportSummary(release=name, same_content=True)))
+            return
         progress(f"reading {', '.join(str(p) for p in paths)}")
         try:
             dataset = esco.select_branches(
@@ -67,6 +78,7 @@ class Command(BaseCommand):
                     progress=progress,
                     scope=isco,
                     allow_downgrade=options["allow_downgrade"],
+                    checksum=checksum,
                 )
                 changes = release_report(summary)
                 if options["dry_run"]:
