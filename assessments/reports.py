@@ -67,6 +67,11 @@ class Comparison:
     essentials_met: int
     essentials_delta: int
     changes: tuple[scoring.Change, ...]
+    # The profile changed between the two (another release): compared on what both share,
+    # these listed apart, never as gaps or changes of level.
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    release: str = ""  # the release the previous one was made against
 
 
 @dataclass(frozen=True)
@@ -275,10 +280,11 @@ def _comparison(
     )
     if assessment.submitted_at is not None:
         earlier = earlier.filter(submitted_at__lt=assessment.submitted_at)
-    previous = earlier.order_by("-submitted_at").first()
+    previous = earlier.select_related("release").order_by("-submitted_at").first()
     if previous is None:
         return None
     before = _lines(previous)
+    before_keys, now_keys = {line.key for line in before}, {line.key for line in lines}
     before_readiness = scoring.percent(scoring.readiness(before))
     before_met = scoring.essentials_met(before)[0]
     both = readiness is not None and before_readiness is not None
@@ -289,7 +295,12 @@ def _comparison(
         readiness_delta=readiness - before_readiness if both else None,
         essentials_met=before_met,
         essentials_delta=met - before_met,
-        changes=tuple(c for c in scoring.compare(before, lines) if c.delta),
+        changes=tuple(
+            c for c in scoring.compare(before, lines) if c.delta and c.line.key in before_keys
+        ),
+        added=tuple(sorted(line.title for line in lines if line.key not in before_keys)),
+        removed=tuple(sorted(line.title for line in before if line.key not in now_keys)),
+        release=str(previous.release) if previous.release_id else "",
     )
 
 

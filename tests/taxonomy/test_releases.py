@@ -151,6 +151,19 @@ def test_upgrading_esco_v1_1_0_to_v1_1_1_then_the_newer_profile(shared_data, cli
     report = client.get(reverse("assessments:assessment-report", args=[submitted.pk]))
     assert "ESCO v1.1.0" in report.content.decode()
 
+    # Submitted against v1.1.1, compared with the v1.1.0 one on what both share: the new
+    # competence is listed apart, not as a change of level.
+    rate_everything(again, level=3)
+    assessment_submit(assessment=again, user=alice)
+    title = Competence.objects.get(pk=new).title
+    report = client.get(reverse("assessments:assessment-report", args=[again.pk])).content.decode()
+    assert "that assessment was made against ESCO v1.1.0" in report
+    assert f"New in the profile: {title}" in report
+    changes = report[report.index("Competences whose level changed") :]
+    changes = changes[: changes.index("</table>")]
+    assert title not in changes
+    assert changes.count("<tr>") == len(network_before & network_after) + 1  # and the header
+
     # Then the newer ICT technician profile: +3 / -3. "use ICT hardware" comes in as an
     # essential line: v1.1.1's 3512.4 has no line of it at all (by URI), so the real files
     # hold no relation change for it, whatever the data notes say.

@@ -53,8 +53,10 @@ class Command(BaseCommand):
             checksum = services.files_checksum(paths, isco)
         except OSError:
             checksum = None  # the reader says what is wrong with the paths
-        if name and checksum and services.release_unchanged(
-            name=name, source=Release.Source.ESCO, checksum=checksum
+        if (
+            name
+            and checksum
+            and services.release_unchanged(name=name, source=Release.Source.ESCO, checksum=checksum)
         ):
             self.stdout.write(str(services.ImportSummary(release=name, same_content=True)))
             return
