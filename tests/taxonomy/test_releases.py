@@ -167,7 +167,13 @@ def test_upgrading_esco_v1_1_0_to_v1_1_1_then_the_newer_profile(shared_data, cli
     # Then the newer ICT technician profile: +3 / -3. "use ICT hardware" comes in as an
     # essential line: v1.1.1's 3512.4 has no line of it at all (by URI), so the real files
     # hold no relation change for it, whatever the data notes say.
+    technician_draft = assessment_start(
+        user=alice, occupation=Occupation.objects.get(code="3512.4")
+    )
     summary = technician_profile_import()
+    follows = Assessment.objects.get(pk=technician_draft.pk).profile_changes
+    assert (len(follows.added), len(follows.removed)) == (3, 3)
+    assert set(follows.releases) == {PROFILE_RELEASE}
     assert summary.changes[ReleaseChange.Kind.LINE_ADDED] == 3
     assert summary.changes[ReleaseChange.Kind.LINE_REMOVED] == 3
     assert summary.changes[ReleaseChange.Kind.LINE_RELATION] == 0
