@@ -449,3 +449,20 @@ def test_onet_soc_2010_then_2019_keeps_one_occupation_per_job(tmp_path):
     assert "Occupation code changed: 2" in output
     assert "Occupation split: 1" in output
     assert Occupation.objects.get(pk=support.pk).requirements.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_retired_occupation_says_so_and_is_not_offered_for_new_assessments(client, alice):
+    release = Release.objects.create(name="ESCO v9.9.9", source=Release.Source.ESCO)
+    occupation = Occupation.objects.get(code="3514.1")
+    Occupation.objects.filter(pk=occupation.pk).update(retired_in=release)
+    client.force_login(in_role(alice))
+
+    page = client.get(occupation.get_absolute_url()).content.decode()
+    started = client.post(reverse("assessments:assessment-start"), {"occupation": "3514.1"})
+
+    assert "Retired in ESCO v9.9.9" in page
+    assert "Start a self-assessment" not in page
+    assert started.status_code == 400
+    assert "retired in ESCO v9.9.9" in started.content.decode()
+    assert not Assessment.objects.filter(occupation=occupation).exists()
