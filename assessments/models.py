@@ -9,6 +9,7 @@ may then record a validated level per competence; the self rating stays as it wa
 from __future__ import annotations
 
 import calendar
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
@@ -30,7 +31,14 @@ from django.utils.functional import cached_property
 from simple_history.models import HistoricalRecords
 
 from assessments import scoring
-from taxonomy.models import HTTP_URL_VALIDATOR, Competence, Occupation, Requirement
+from taxonomy.models import (
+    HTTP_URL_VALIDATOR,
+    Competence,
+    Occupation,
+    Release,
+    ReleaseChange,
+    Requirement,
+)
 
 
 class ReviewState(models.TextChoices):
@@ -129,6 +137,15 @@ class Assessment(models.Model):
         related_name="+",
         help_text="The submitted assessment this one started from: its ratings came over.",
     )
+    release = models.ForeignKey(
+        Release,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The release of the profile it was made against: set at start, moved on "
+        "while a draft follows a newer one, fixed at submission.",
+    )
 
     objects = AssessmentQuerySet.as_manager()
 
@@ -165,6 +182,30 @@ class Assessment(models.Model):
         return self.status == self.Status.DRAFT
 
     @cached_property
+    def profile_changes(self) -> ProfileChanges:
+        """What releases imported since this draft started changed in its profile: the
+        draft follows the live profile, and says so. Nothing for a submitted assessment,
+        whose snapshot stands, and no query while the profile is the one it started on."""
+        changes = ProfileChanges()
+        if not self.is_draft or self.release_id == self.occupation.release_id:
+            return changes
+        K = ReleaseChange.Kind
+        rows = ReleaseChange.objects.filter(
+            occupation=self.occupation_id,
+            recorded_at__gt=self.created_at,
+            kind__in=[K.LINE_ADDED, K.LINE_REMOVED, K.LINE_RELATION],
+        ).values_list("kind", "competence_id", "competence_title", "release__name")
+        for kind, competence_id, title, release in rows:
+            changes.releases.setdefault(release, None)
+            if kind == K.LINE_ADDED:
+                changes.added[competence_id] = release
+            elif kind == K.LINE_REMOVED:
+                changes.removed.append(title)
+            else:
+                changes.relation_changed.append(title)
+        return changes
+
+    @cached_property
     def review_state(self) -> str:
         """The ReviewState value; read with the row by AssessmentQuerySet.with_review_state(),
         else asked of the database, so there is one definition (review_state())."""
@@ -198,6 +239,21 @@ class Assessment(models.Model):
             for rating in ratings
             if rating.relation
         ]
+
+
+@dataclass
+class ProfileChanges:
+    added: dict[int, str] = field(default_factory=dict)  # competence id -> release name
+    removed: list[str] = field(default_factory=list)  # competence titles
+    relation_changed: list[str] = field(default_factory=list)
+    releases: dict[str, None] = field(default_factory=dict)  # in order, once each
+
+    def __bool__(self) -> bool:
+        return bool(self.added or self.removed or self.relation_changed)
+
+    @property
+    def release_names(self) -> str:
+        return ", ".join(self.releases)
 
 
 def _line(competence: Competence, relation, target, weight, rating: Rating | None):

@@ -299,6 +299,9 @@ def item(
     radios.append((DONT_KNOW, RatingState.DONT_KNOW.label))
     options = [(value, name, value == choice) for value, name in radios]
     mark = _mark(assessment, rating, scale.level_names, now)
+    added_in = assessment.profile_changes.added.get(requirement.competence_id)
+    if added_in and not (rating and rating.answered):
+        mark = Mark(f"New in {added_in}: rate this")
     shared = shared_description and _template(requirement) == shared_description
     description = "" if shared else requirement.competence.description
     return Item(

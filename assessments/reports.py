@@ -14,11 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from django.db.models import Count, OuterRef, Subquery
 from django.utils import timezone
 
 from assessments import scoring
 from assessments.models import Assessment, LearningResource, Rating, months_since, rating_state
 from taxonomy.models import Competence, Occupation, Requirement, profile_section
+from taxonomy.releases import Impact, per_occupation
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,11 @@ class Comparison:
     essentials_met: int
     essentials_delta: int
     changes: tuple[scoring.Change, ...]
+    # The profile changed between the two (another release): compared on what both share,
+    # these listed apart, never as gaps or changes of level.
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    release: str = ""  # the release the previous one was made against
 
 
 @dataclass(frozen=True)
@@ -273,10 +280,11 @@ def _comparison(
     )
     if assessment.submitted_at is not None:
         earlier = earlier.filter(submitted_at__lt=assessment.submitted_at)
-    previous = earlier.order_by("-submitted_at").first()
+    previous = earlier.select_related("release").order_by("-submitted_at").first()
     if previous is None:
         return None
     before = _lines(previous)
+    before_keys, now_keys = {line.key for line in before}, {line.key for line in lines}
     before_readiness = scoring.percent(scoring.readiness(before))
     before_met = scoring.essentials_met(before)[0]
     both = readiness is not None and before_readiness is not None
@@ -287,7 +295,12 @@ def _comparison(
         readiness_delta=readiness - before_readiness if both else None,
         essentials_met=before_met,
         essentials_delta=met - before_met,
-        changes=tuple(c for c in scoring.compare(before, lines) if c.delta),
+        changes=tuple(
+            c for c in scoring.compare(before, lines) if c.delta and c.line.key in before_keys
+        ),
+        added=tuple(sorted(line.title for line in lines if line.key not in before_keys)),
+        removed=tuple(sorted(line.title for line in before if line.key not in now_keys)),
+        release=str(previous.release) if previous.release_id else "",
     )
 
 
@@ -397,3 +410,36 @@ def csv_rows(assessment: Assessment) -> list[list[object]]:
         ]
         for line in lines
     ]
+
+
+def release_impact(occupation_ids: list[int]) -> list[Impact]:
+    """Who a release's changes to these occupations affect: open drafts (which follow the
+    new profile) and people whose latest submitted assessment is of one of them."""
+    drafts = (
+        Assessment.objects.drafts()
+        .filter(occupation_id__in=occupation_ids)
+        .order_by()
+        .values_list("occupation_id")
+        .annotate(n=Count("pk"))
+    )
+    latest = (
+        Assessment.objects.submitted()
+        .filter(user=OuterRef("user"))
+        .order_by("-submitted_at", "-pk")
+        .values("pk")[:1]
+    )
+    people = (
+        Assessment.objects.submitted()
+        .filter(occupation_id__in=occupation_ids, pk=Subquery(latest))
+        .order_by()
+        .values_list("occupation_id")
+        .annotate(n=Count("user", distinct=True))
+    )
+    rows = []
+    for what, counts in (
+        ("Open drafts of changed occupations", list(drafts)),
+        ("People whose latest assessment is of a changed occupation", list(people)),
+    ):
+        by_code = per_occupation(counts)
+        rows.append(Impact(what, sum(by_code.values()), by_code))
+    return rows

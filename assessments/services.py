@@ -45,6 +45,11 @@ def assessment_start(*, user: AbstractBaseUser, occupation: Occupation) -> Asses
     draft = drafts.first()
     if draft is not None:
         return draft
+    if occupation.retired_in_id is not None:
+        raise AssessmentError(
+            f"{occupation.title} was retired in {occupation.retired_in}: it is kept for the "
+            "assessments made of it, but not offered for new ones."
+        )
     latest = (
         Assessment.objects.submitted()
         .filter(user=user, occupation=occupation)
@@ -53,7 +58,12 @@ def assessment_start(*, user: AbstractBaseUser, occupation: Occupation) -> Asses
     )
     try:
         with transaction.atomic():
-            draft = Assessment.objects.create(user=user, occupation=occupation, carried_from=latest)
+            draft = Assessment.objects.create(
+                user=user,
+                occupation=occupation,
+                carried_from=latest,
+                release_id=occupation.release_id,
+            )
             if latest is not None:
                 ratings_carry_over(draft=draft, source=latest, by=user)
             return draft
@@ -257,10 +267,11 @@ def assessment_submit(
     )
     locked.status = Assessment.Status.SUBMITTED
     locked.submitted_at = timezone.now()
+    locked.release_id = locked.occupation.release_id  # the profile the snapshot is of
     ratings = list(locked.ratings.exclude(relation=""))
     Rating.history.bulk_history_create(ratings, update=True, default_user=user)
     assessment_summarise(assessment=locked)
-    locked.save(update_fields=["status", "submitted_at", "updated_at", *SUMMARY_FIELDS])
+    locked.save(update_fields=["status", "submitted_at", "updated_at", "release", *SUMMARY_FIELDS])
     return locked
 
 

@@ -46,7 +46,7 @@ def _get_assessment_for_user(request: HtmxHttpRequest, pk: int) -> Assessment:
     return get_object_or_404(
         Assessment.objects.owned_by(request.user)
         .with_review_state()
-        .select_related("occupation", "user", "reviewed_by", "carried_from"),
+        .select_related("occupation", "user", "reviewed_by", "carried_from", "release"),
         pk=pk,
     )
 
@@ -126,7 +126,10 @@ def assessment_start_view(request: HtmxHttpRequest) -> HttpResponse:
             "This occupation has no competence profile to assess against.",
             content_type="text/plain; charset=utf-8",
         )
-    assessment = assessment_start(user=request.user, occupation=occupation)
+    try:
+        assessment = assessment_start(user=request.user, occupation=occupation)
+    except AssessmentError as error:
+        return HttpResponseBadRequest(str(error), content_type="text/plain; charset=utf-8")
     return redirect("assessments:assessment-rate", pk=assessment.pk)
 
 

@@ -119,6 +119,63 @@ def bench_esco(repeat: int, workdir: Path, database: Path) -> int:
     return 0
 
 
+def bench_releases(repeat: int, workdir: Path, database: Path) -> int:
+    """Upgrading a full ESCO v1.1.0 database to v1.1.1 (diff and impact included), the
+    release_diff of the two, and a plain re-import of an unchanged release as a process of
+    its own, start-up included, against the import floor of the same run."""
+    from django.core.management import call_command
+    from django.db import connection
+
+    older = sorted((ESCO.parent / "esco-v1.1.0").glob("*.zip"))
+    zips = sorted(ESCO.glob("*.zip"))
+    if len(zips) != 2 or len(older) != 2:
+        print("The ESCO v1.1.0 and v1.1.1 zips are not both there: nothing to measure.")
+        return 2
+    floors, upgrades, diffs, processes = [], [], [], []
+    for run in range(repeat):
+        floors.append(floor(zips, workdir / f"release-floor-{run}.sqlite3"))
+        connection.close()
+        database.unlink(missing_ok=True)
+        call_command("migrate", verbosity=0)
+        call_command("import_esco", *map(str, older), stdout=io.StringIO(), stderr=io.StringIO())
+        out = io.StringIO()
+        start = time.perf_counter()
+        call_command("import_esco", *map(str, zips), stdout=out, stderr=io.StringIO())
+        upgrades.append(time.perf_counter() - start)
+        if "Profile line added: 305" not in out.getvalue():
+            print("the upgrade did not record the release's changes:", out.getvalue())
+            return 1
+        start = time.perf_counter()
+        call_command("release_diff", "ESCO v1.1.0", "ESCO v1.1.1", stdout=io.StringIO())
+        diffs.append(time.perf_counter() - start)
+        connection.close()
+        start = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, str(ROOT / "manage.py"), "import_esco", *map(str, zips), "-v0"],
+            env={**os.environ, "DATABASE_URL": f"sqlite:///{database}"},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        processes.append(time.perf_counter() - start)
+        if "Nothing changed." not in done.stdout:
+            print("the unchanged re-import wrote something:", done.stdout, done.stderr)
+            return 1
+    base = best(floors)
+    print(f"ESCO releases, full exports, SQLite, best of {repeat}:")
+    print(f"  floor (csv + executemany)            {base:7.2f} s   1.00x")
+    print(
+        f"  upgrade v1.1.0 -> v1.1.1, with diff  {best(upgrades):7.2f} s  "
+        f"{best(upgrades) / base:5.2f}x  (target <= 4x)"
+    )
+    print(f"  release_diff v1.1.0 v1.1.1           {best(diffs):7.2f} s  (target <= 1 s)")
+    print(
+        f"  re-import unchanged, whole process   {best(processes):7.2f} s  "
+        f"{best(processes) / base:5.2f}x  (target <= 2x)"
+    )
+    return 0
+
+
 # The pages a technician goes through: each at most 8x the minimal view.
 EIGHT_TIMES = ("rating step", "submit page", "gap report")
 
@@ -523,7 +580,7 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=50, help="Requests per web timing.")
     parser.add_argument(
         "--only",
-        choices=["esco", "web", "full-esco", "export", "export-memory", "cycles"],
+        choices=["esco", "releases", "web", "full-esco", "export", "export-memory", "cycles"],
         help="Run one part only.",
     )
     parser.add_argument("--members", type=int, default=3000, help="Team size of the export.")
@@ -541,6 +598,9 @@ def main() -> int:
     status = 0
     if args.only in (None, "esco"):
         status = bench_esco(args.repeat, workdir, database)
+    if args.only in (None, "releases") and status == 0:
+        print()
+        status = bench_releases(args.repeat, workdir, database)
     if args.only in (None, "web") and status == 0:
         print()
         status = bench_web(args.requests, database)

@@ -6,19 +6,26 @@ existing lines without rendering a 13,000-option select (or a query) per row.
 
 from __future__ import annotations
 
+import io
 from decimal import Decimal, InvalidOperation
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.contrib.admin.widgets import AutocompleteSelect
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.text import capfirst
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.utils import bulk_update_with_history
 
+from config.http import download
+from taxonomy import releases
 from taxonomy.models import (
     Competence,
     CrosswalkPair,
@@ -28,6 +35,7 @@ from taxonomy.models import (
     ProficiencyLevel,
     ProficiencyScale,
     Release,
+    ReleaseChange,
     Requirement,
 )
 
@@ -39,9 +47,78 @@ class FastListMixin:
 
 @admin.register(Release)
 class ReleaseAdmin(admin.ModelAdmin):
-    list_display = ("name", "source", "imported_at")
+    list_display = ("name", "source", "version", "imported_at")
     list_filter = ("source",)
     search_fields = ("name",)
+    readonly_fields = ("version", "checksum", "imported_at", "what_it_changed")
+    fields = ("name", "source", "version", "imported_at", "checksum", "what_it_changed")
+
+    def get_urls(self):
+        csv_view = self.admin_site.admin_view(self.changes_csv_view)
+        return [
+            path("<int:pk>/changes.csv", csv_view, name="taxonomy_release_changes_csv"),
+            *super().get_urls(),
+        ]
+
+    def changes_csv_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        release = get_object_or_404(Release, pk=pk)
+        out = io.StringIO()
+        releases.changes_csv(releases.changes_of([release]), out)
+        return download(
+            out.getvalue(),
+            filename=f"changes-{release.name}.csv",
+            content_type="text/csv; charset=utf-8",
+        )
+
+    @admin.display(description="What it changed")
+    def what_it_changed(self, release: Release) -> str:
+        if release.pk is None:
+            return "—"
+        changes = releases.changes_of([release])
+        counts = releases.kind_counts(changes)
+        conflicts = changes.filter(conflict=True).count()
+        changelist = reverse("admin:taxonomy_releasechange_changelist")
+        return format_html(
+            '<ul>{}{}</ul><p><a href="{}?release__id__exact={}">Every change, searchable</a>'
+            ' · <a href="{}">Download as CSV</a></p>',
+            format_html_join("", "<li>{}: {}</li>", counts.items()) if counts else "",
+            format_html("<li>Conflicts with admin edits to settle: {}</li>", conflicts)
+            if conflicts
+            else "",
+            changelist,
+            release.pk,
+            reverse("admin:taxonomy_release_changes_csv", args=[release.pk]),
+        )
+
+
+@admin.register(ReleaseChange)
+class ReleaseChangeAdmin(FastListMixin, admin.ModelAdmin):
+    """The history of releases, read only: imports write it."""
+
+    list_display = (
+        "kind",
+        "release",
+        "occupation_code",
+        "occupation_title",
+        "competence_title",
+        "old_value",
+        "new_value",
+        "conflict",
+    )
+    list_filter = ("release", "kind", "conflict")
+    list_select_related = ("release",)
+    search_fields = ("occupation_code", "occupation_title", "competence_title", "competence_uri")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
 
 
 @admin.register(OccupationGroup)

@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import Count, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Left
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.functional import cached_property
 from simple_history.models import HistoricalRecords
 
@@ -43,12 +44,92 @@ class Release(models.Model):
     name = models.CharField(max_length=100, unique=True, help_text="For example “ESCO v1.1.1”.")
     source = models.CharField(max_length=20, choices=Source.choices)
     imported_at = models.DateTimeField(auto_now=True)
+    version = models.CharField(
+        max_length=40,
+        blank=True,
+        help_text="The version read from the name (“1.1.1”), empty when it has none: "
+        "releases of one source are ordered by it.",
+    )
+    checksum = models.CharField(
+        max_length=64, blank=True, help_text="Of the content last imported under this name."
+    )
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        self.version = version_of(self.name)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("admin:taxonomy_release_change", args=[self.pk])
+
+
+def version_of(name: str) -> str:
+    """“1.1.1” from “ESCO v1.1.1”, “29.3” from “O*NET 29.3”; "" when the name has none."""
+    match = re.search(r"(\d+(?:\.\d+)+)", name)
+    return match.group(1) if match else ""
+
+
+def version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split(".")) if version else ()
+
+
+class ReleaseChange(models.Model):
+    """One thing a release changed, kept readable after later imports: the codes, URIs
+    and titles are copied, not only referred to."""
+
+    class Kind(models.TextChoices):
+        OCCUPATION_ADDED = "occupation-added", "Occupation added"
+        OCCUPATION_REMOVED = "occupation-removed", "Occupation removed (retired)"
+        OCCUPATION_RELABELLED = "occupation-relabelled", "Occupation relabelled"
+        OCCUPATION_RECODED = "occupation-recoded", "Occupation code changed"
+        OCCUPATION_SPLIT = "occupation-split", "Occupation split"
+        OCCUPATION_MERGED = "occupation-merged", "Occupations merged"
+        COMPETENCE_ADDED = "competence-added", "Competence added"
+        COMPETENCE_REMOVED = "competence-removed", "Competence removed (retired)"
+        COMPETENCE_RELABELLED = "competence-relabelled", "Competence relabelled"
+        COMPETENCE_REDESCRIBED = "competence-redescribed", "Competence redescribed"
+        COMPETENCE_KIND = "competence-kind", "Competence kind changed"
+        COMPETENCE_REUSE = "competence-reuse", "Competence reuse level changed"
+        LINE_ADDED = "line-added", "Profile line added"
+        LINE_REMOVED = "line-removed", "Profile line removed"
+        LINE_RELATION = "line-relation", "Profile line relation changed"
+
+    release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="changes")
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    occupation = models.ForeignKey(
+        "Occupation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    occupation_code = models.CharField(max_length=20, blank=True)
+    occupation_title = models.CharField(max_length=255, blank=True)
+    competence = models.ForeignKey(
+        "Competence", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    competence_uri = models.CharField(max_length=255, blank=True)
+    competence_title = models.CharField(max_length=255, blank=True)
+    old_value = models.TextField(blank=True)
+    new_value = models.TextField(blank=True)
+    conflict = models.BooleanField(
+        default=False,
+        help_text="The release changed the relation of a line an admin had tuned: the line "
+        "took the release's defaults; settle its target and weight.",
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["release", "kind", "occupation_code", "competence_title", "pk"]
+        indexes = [
+            models.Index(fields=["release", "kind"], name="releasechange_release_kind"),
+            models.Index(fields=["occupation", "kind"], name="releasechange_occupation"),
+        ]
+
+    def __str__(self) -> str:
+        subject = self.occupation_code or self.competence_title
+        return f"{self.release}: {self.get_kind_display()} {subject}"
 
 
 class OccupationGroupQuerySet(models.QuerySet):
@@ -239,6 +320,15 @@ class Occupation(models.Model):
         verbose_name="ISCO unit group",
     )
     release = models.ForeignKey(Release, null=True, blank=True, on_delete=models.SET_NULL)
+    retired_in = models.ForeignKey(
+        Release,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="retired_occupations",
+        help_text="The release that no longer has it: kept for the assessments made of it, "
+        "with its last profile, but not offered for new ones.",
+    )
     # Figures of the profile, stored so that lists sort and page by them without adding up
     # the 120,000 lines of a full ESCO import each time: OccupationQuerySet.summarise_profiles.
     requirement_count = models.PositiveIntegerField(default=0, editable=False)
@@ -423,6 +513,14 @@ class Competence(models.Model):
         max_length=20, choices=ReuseLevel.choices, default=ReuseLevel.UNKNOWN
     )
     release = models.ForeignKey(Release, null=True, blank=True, on_delete=models.SET_NULL)
+    retired_in = models.ForeignKey(
+        Release,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="retired_competences",
+        help_text="The release that no longer has it: kept for the ratings of it.",
+    )
 
     history = HistoricalRecords()
 

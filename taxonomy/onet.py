@@ -75,6 +75,8 @@ class Dataset:
     occupations: list[Occupation] = field(default_factory=list)
     elements: list[Element] = field(default_factory=list)
     lines: list[Line] = field(default_factory=list)
+    # Profile files the folder lacks ("Knowledge"): their kind of lines is left as it was.
+    missing: list[str] = field(default_factory=list)
 
 
 def profile_line(
@@ -124,7 +126,8 @@ def read_dataset(
     sources = collect_sources([directory])
     found = {stem: _find(sources, stem) for stem in ["Occupation Data", *PROFILE_FILES]}
     missing = [stem for stem, source in found.items() if source is None]
-    if missing:
+    # One profile file is enough: a folder of Skills alone imports the skills.
+    if "Occupation Data" in missing or len(missing) == len(PROFILE_FILES):
         raise DataError(
             str(directory),
             "O*NET database incomplete: no "
@@ -136,7 +139,8 @@ def read_dataset(
     names: dict[str, tuple[str, str]] = {}
     lines: list[Line] = []
     for stem, kind in PROFILE_FILES.items():
-        lines.extend(read_profiles(found[stem], kind, wanted, names, limits))
+        if found[stem] is not None:
+            lines.extend(read_profiles(found[stem], kind, wanted, names, limits))
 
     descriptions: dict[str, str] = {}
     reference = _find(sources, "Content Model Reference")
@@ -150,7 +154,9 @@ def read_dataset(
     release = None
     if readme is not None:
         release = release_from_readme(readme.read().decode("utf-8-sig", errors="replace"))
-    return Dataset(release=release, occupations=occupations, elements=elements, lines=lines)
+    return Dataset(
+        release=release, occupations=occupations, elements=elements, lines=lines, missing=missing
+    )
 
 
 def _find(sources: dict[str, Source], stem: str) -> Source | None:

@@ -20,12 +20,14 @@ from taxonomy.models import (
     OccupationGroup,
     ProficiencyScale,
     Release,
+    ReleaseChange,
 )
 from taxonomy.services import (
     CROSSWALK_LIMITS,
     ESCO_LIMITS,
     ONET_LIMITS,
     PROFILE_LIMITS,
+    ChangeLog,
     ImportSummary,
     LineValues,
     Progress,
@@ -148,6 +150,8 @@ def profile_import(
     """
     release = _release(release_name, Release.Source.SEED)
     summary = ImportSummary(release=release.name)
+    log = ChangeLog()
+    K = ReleaseChange.Kind
     scale = ProficiencyScale.current()
     group = OccupationGroup.objects.filter(code=occupation["isco_code"]).first()
     if group is None:
@@ -162,7 +166,7 @@ def profile_import(
         "alt_labels": "\n".join(occupation.get("alt_labels", [])),
         "description": occupation["description"],
         "group_id": group.pk if group else None,
-        "release_id": release.pk,
+        "retired_in_id": None,
     }
     summary.counts["occupations"], ids = _sync(
         Occupation,
@@ -170,33 +174,63 @@ def profile_import(
         {occupation["code"]: wanted},
         Occupation.objects.filter(code=occupation["code"]),
         {occupation["code"]: found.pk} if found else {},
+        stamp={"release_id": release.pk},
     )
     target_id = ids[occupation["code"]]
+    if found is None or found.retired_in_id:
+        log.add(K.OCCUPATION_ADDED, occupation=target_id, new=occupation["title"])
+    elif found.title != occupation["title"]:
+        log.add(K.OCCUPATION_RELABELLED, occupation=target_id, old=found.title, new=wanted["title"])
 
     def fields(line: profiles.Line) -> dict[str, Any]:
         return {
             "description": line.description,
             "kind": line.kind,
             "reuse_level": line.reuse_level,
-            "release_id": release.pk,
             **({"group": line.group} if line.group else {}),
         }
 
     with_uri = {line.competence_uri: line for line in lines if line.competence_uri}
+    known = Competence.objects.filter(uri__in=list(with_uri))
+    before = {
+        uri: rest
+        for uri, *rest in known.values_list(
+            "uri", "pk", "title", "description", "kind", "reuse_level"
+        )
+    }
     counts, by_uri = _sync(
         Competence,
         "uri",
         {uri: {"title": line.competence, **fields(line)} for uri, line in with_uri.items()},
-        Competence.objects.filter(uri__in=list(with_uri)),
+        known,
+        stamp={"release_id": release.pk},
     )
+    for uri, line in with_uri.items():
+        if uri not in before:
+            log.add(K.COMPETENCE_ADDED, competence=by_uri[uri], new=line.competence)
+            continue
+        pk, title, description, kind, reuse_level = before[uri]
+        for change, was, now in (
+            (K.COMPETENCE_RELABELLED, title, line.competence),
+            (K.COMPETENCE_REDESCRIBED, description, line.description),
+            (K.COMPETENCE_KIND, kind, line.kind),
+            (K.COMPETENCE_REUSE, reuse_level, line.reuse_level),
+        ):
+            if was != now:
+                log.add(change, competence=pk, old=was, new=now)
     # Competences the release has but the export lacks are known by title alone.
     by_title_lines = {line.competence: line for line in lines if not line.competence_uri}
+    titled = Competence.objects.filter(uri__isnull=True, title__in=list(by_title_lines))
+    had_titles = set(titled.values_list("title", flat=True))
     title_counts, by_title = _sync(
         Competence,
         "title",
         {t: fields(line) for t, line in by_title_lines.items()},
-        Competence.objects.filter(uri__isnull=True, title__in=list(by_title_lines)),
+        titled,
+        stamp={"release_id": release.pk},
     )
+    for title in by_title_lines.keys() - had_titles:
+        log.add(K.COMPETENCE_ADDED, competence=by_title[title], new=title)
     counts.created += title_counts.created
     counts.updated += title_counts.updated
     counts.unchanged += title_counts.unchanged
@@ -217,5 +251,13 @@ def profile_import(
     summary.counts["competences"] = counts
     # A list without targets and weights leaves an admin's tuning of them in place.
     untuned = all(line.target_level is None and line.weight is None for line in lines)
-    _sync_requirements({target_id: profile}, summary, keep_tuning=untuned)
+    _sync_requirements(
+        {target_id: profile},
+        summary,
+        keep_tuning=untuned,
+        log=log,
+        new_occupations=frozenset([target_id]) if found is None else frozenset(),
+    )
+    log.write(release, summary)
+    Occupation.objects.filter(pk=target_id).exclude(release=release).update(release=release)
     return summary

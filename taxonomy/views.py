@@ -90,7 +90,7 @@ def occupation_detail(request: HttpRequest, code: str) -> HttpResponse:
     requirements = Requirement.objects.select_related("competence").order_by("competence__title")
     occupation = get_object_or_404(
         Occupation.objects.select_related(
-            "group__parent__parent__parent", "release"
+            "group__parent__parent__parent", "release", "retired_in"
         ).prefetch_related(Prefetch("requirements", queryset=requirements)),
         code=code,
     )

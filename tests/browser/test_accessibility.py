@@ -14,7 +14,7 @@ from django.utils import timezone
 from playwright.sync_api import Page
 
 from assessments.models import Assessment
-from taxonomy.models import Competence, Occupation
+from taxonomy.models import Competence, Occupation, Release
 from teams.models import Team
 from teams.services import assignment_excuse, cycle_create
 from tests.browser.conftest import sign_in
@@ -110,6 +110,8 @@ def admin_pages() -> list[str]:
         "/admin/taxonomy/occupation/",
         f"/admin/taxonomy/occupation/{technician.pk}/change/",  # the profile inline
         "/admin/taxonomy/competence/",
+        f"/admin/taxonomy/release/{Release.objects.get(name='ESCO v1.1.1').pk}/change/",
+        "/admin/taxonomy/releasechange/?q=ICT",
         "/admin/identity/scimtoken/",
         "/admin/identity/scimtoken/add/",
         "/admin/identity/scimrequest/",

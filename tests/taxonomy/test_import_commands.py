@@ -124,7 +124,7 @@ def test_running_the_same_import_again_changes_nothing_and_says_so(tmp_path):
     output = run("import_esco", directory, "--release", "ESCO test")
 
     assert "Nothing changed." in output
-    assert "0 created, 0 updated" in output
+    assert "the same content as already imported" in output
     assert snapshot() == before
 
 
@@ -622,7 +622,8 @@ def test_it_imports_the_full_esco_v1_1_1_zips_and_reimports_with_nothing_written
     assert Occupation.objects.filter(release__name="ESCO v1.1.1").count() == 3007
     assert Competence.objects.filter(release__name="ESCO v1.1.1").count() == 13896
     # v1.1.1 replaces even the newer default profile of 3512.4: the files are the truth.
-    esco_lines = Requirement.objects.filter(release__name="ESCO v1.1.1")
+    # (A line keeps the release that last changed it; the occupations are all as of v1.1.1.)
+    esco_lines = Requirement.objects.filter(occupation__release__name="ESCO v1.1.1")
     # 67 relations of the real export name an occupation the export does not define.
     assert "skipped 67 reference(s) to 1 unknown occupation URI" in output
     assert esco_lines.count() == 123855 - 67
@@ -788,7 +789,8 @@ def test_the_import_runs_a_fixed_number_of_queries_per_table(
     directory = write_esco(
         tmp_path / "esco", skills_en__csv=many, occupationSkillRelations__csv=relations
     )
-    with django_assert_max_num_queries(40):
+    # A fixed ~45: the release's checks, retirement and change log add a few per import.
+    with django_assert_max_num_queries(50):
         run("import_esco", directory, "--release", "ESCO test")
 
 

@@ -411,11 +411,24 @@ def test_it_names_the_record_of_a_bad_value_in_a_workbook(tmp_path: Path) -> Non
     )
 
 
-def test_it_rejects_a_database_without_knowledge(tmp_path: Path) -> None:
+def test_a_database_without_knowledge_reads_what_it_has_and_says_what_is_missing(
+    tmp_path: Path,
+) -> None:
     directory = _text_edition(tmp_path / "db")
     (directory / "Knowledge.txt").unlink()
 
-    with pytest.raises(DataError, match=r"no 'Knowledge\.xlsx' or 'Knowledge\.txt'"):
+    dataset = onet.read_dataset(directory)
+
+    assert dataset.missing == ["Knowledge"]
+    assert {element.kind for element in dataset.elements} == {"skill"}
+
+
+def test_it_rejects_a_database_without_skills_and_knowledge(tmp_path: Path) -> None:
+    directory = _text_edition(tmp_path / "db")
+    (directory / "Knowledge.txt").unlink()
+    (directory / "Skills.txt").unlink()
+
+    with pytest.raises(DataError, match=r"no 'Skills\.xlsx' or 'Skills\.txt', 'Knowledge"):
         onet.read_dataset(directory)
 
 

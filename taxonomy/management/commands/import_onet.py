@@ -46,3 +46,7 @@ class Command(BaseCommand):
             summary = services.onet_import(dataset=dataset, release_name=name, progress=progress)
             services.import_run_record(command="import_onet", summaries=[summary])
         self.stdout.write(str(summary))
+        for line in summary.change_lines():
+            self.stdout.write(line)
+        for stem in dataset.missing:
+            self.stdout.write(f"No '{stem}' file in the folder: its lines were left as they were.")
