@@ -230,6 +230,7 @@ def assessment_report(request: HttpRequest, pk: int = Path(..., ge=1, le=2**62))
     response=responses({200: schemas.AssessmentOut, 201: schemas.AssessmentOut}, 403),
     url_name="assessment-start",
     tags=["assessments"],
+    summary="Assessment Start",
 )
 def assessment_start_op(request: HttpRequest, data: schemas.StartIn):
     """Start a self-assessment of an occupation: 201 with a new draft (carried over from
@@ -341,6 +342,7 @@ def assessment_ratings(
     response=responses({200: schemas.AssessmentOut}, 403, 409),
     url_name="assessment-submit",
     tags=["assessments"],
+    summary="Assessment Submit",
 )
 def assessment_submit_op(
     request: HttpRequest, data: schemas.SubmitIn, pk: int = Path(..., ge=1, le=2**62)

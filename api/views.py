@@ -10,6 +10,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.html import escape, format_html_join
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -68,6 +70,15 @@ def _ref_name(schema: dict) -> str:
     return schema.get("type", "")
 
 
+def _text(markdown: str) -> SafeString:
+    """A description of the schema as HTML: of Markdown, they use only `code`."""
+    parts = markdown.split("`")
+    if len(parts) % 2 == 0:  # a backtick left open: shown as it is
+        return escape(markdown)
+    pairs = format_html_join("", "{}<code>{}</code>", zip(parts[:-1:2], parts[1::2], strict=True))
+    return pairs + escape(parts[-1])
+
+
 @require_GET
 def api_docs(request: HttpRequest) -> HttpResponse:
     """Every operation, its parameters and answers, from the schema itself: a page in the
@@ -86,15 +97,17 @@ def api_docs(request: HttpRequest) -> HttpResponse:
                     "method": method.upper(),
                     "path": path,
                     "summary": op.get("summary", ""),
-                    "description": op.get("description", ""),
+                    "description": _text(op.get("description", "")),
                     "parameters": [
                         {
                             "name": p["name"],
                             "in": p["in"],
                             "required": p.get("required", False),
                             "type": _ref_name(p.get("schema", {})),
-                            "description": p.get("description", "")
-                            or p.get("schema", {}).get("description", ""),
+                            "description": _text(
+                                p.get("description", "")
+                                or p.get("schema", {}).get("description", "")
+                            ),
                         }
                         for p in op.get("parameters", [])
                     ],
@@ -119,12 +132,13 @@ def api_docs(request: HttpRequest) -> HttpResponse:
         "api/docs.html",
         {
             "info": schema["info"],
+            "introduction": _text(schema["info"].get("description", "")),
             "operations": operations,
             "schemas": [
                 (
                     name,
                     [
-                        (f, spec.get("description", ""))
+                        (f, _text(spec.get("description", "")))
                         for f, spec in spec.get("properties", {}).items()
                     ],
                 )

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from api.views import _text
+
 pytestmark = pytest.mark.django_db
 
 EVERY_OPERATION = {"400", "401", "404", "405", "413", "415", "422", "429", "500"}
@@ -40,3 +42,23 @@ def test_the_reference_lists_every_operation_and_loads_nothing_from_elsewhere(cl
 def test_the_api_root_says_where_the_schema_is(client):
     body = client.get("/api/").json()
     assert body["schema"].endswith("/api/schema") and body["docs"].endswith("/api/docs")
+
+
+def test_the_reference_shows_the_schemas_code_as_code(client):
+    body = client.get("/api/docs").content.decode()
+
+    assert "<code>Authorization: Bearer &lt;token&gt;</code>" in body
+    assert "`" not in body
+    assert "Start Op" not in body and "Submit Op" not in body
+
+
+@pytest.mark.parametrize(
+    ("markdown", "html"),
+    [
+        ("send `a<b>` now", "send <code>a&lt;b&gt;</code> now"),
+        ("an open ` backtick <i>", "an open ` backtick &lt;i&gt;"),
+        ("", ""),
+    ],
+)
+def test_a_description_is_escaped_and_only_its_code_marked_up(markdown, html):
+    assert _text(markdown) == html
