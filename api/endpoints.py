@@ -24,8 +24,7 @@ from assessments.services import (
     AssessmentError,
     assessment_start,
     assessment_submit,
-    ratings_confirm,
-    ratings_save,
+    ratings_apply,
 )
 from taxonomy.models import Occupation, ProficiencyScale, Requirement
 from teams import reports as team_reports
@@ -316,17 +315,13 @@ def assessment_ratings(
     except ValidationError as error:
         raise ApiError(422, "invalid", " ".join(error.messages)) from None
     try:
-        saved = ratings_save(assessment=assessment, answers=answers, by=request.user)
-        confirmed = (
-            ratings_confirm(
-                assessment=assessment,
-                competence_ids=confirms,
-                client=client,
-                seq=seq,
-                by=request.user,
-            )
-            if confirms
-            else set()
+        saved, confirmed = ratings_apply(
+            assessment=assessment,
+            answers=answers,
+            confirms=confirms,
+            client=client,
+            seq=seq,
+            by=request.user,
         )
     except AssessmentError as error:
         raise ApiError(409, "conflict", str(error)) from None

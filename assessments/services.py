@@ -197,6 +197,29 @@ def ratings_confirm(
     return written
 
 
+def ratings_apply(
+    *,
+    assessment: Assessment,
+    answers: list[Answer],
+    confirms: Iterable[int],
+    client: str = "",
+    seq: int = 0,
+    by: AbstractBaseUser | None = None,
+) -> tuple[set[int], set[int]]:
+    """What the rating page's POST and the API's ratings operation ask: the answers saved,
+    then the confirms. Returns (stored, confirmed), each without what a later save overtook."""
+    confirms = list(confirms)
+    stored = ratings_save(assessment=assessment, answers=answers, by=by) if answers else set()
+    confirmed = (
+        ratings_confirm(
+            assessment=assessment, competence_ids=confirms, client=client, seq=seq, by=by
+        )
+        if confirms
+        else set()
+    )
+    return stored, confirmed
+
+
 @contextmanager
 def _draft_write(assessment: Assessment, by: AbstractBaseUser | None):
     """A write to the ratings of a draft, in one transaction: the assessment row locked

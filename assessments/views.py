@@ -24,8 +24,7 @@ from assessments.services import (
     AssessmentError,
     assessment_start,
     assessment_submit,
-    ratings_confirm,
-    ratings_save,
+    ratings_apply,
 )
 from config.http import HtmxHttpRequest, download, refuse
 from config.ratelimit import rate_limited
@@ -209,21 +208,13 @@ def _save_ratings(
     if request.htmx and len(answers) + bool(confirms) != 1:
         return refuse("An autosave speaks of exactly one competence, or confirms.", status=400)
     try:
-        stored = (
-            ratings_save(assessment=assessment, answers=answers, by=request.user)
-            if answers
-            else set()
-        )
-        confirmed = (
-            ratings_confirm(
-                assessment=assessment,
-                competence_ids=confirms,
-                client=client,
-                seq=seq,
-                by=request.user,
-            )
-            if confirms
-            else set()
+        stored, confirmed = ratings_apply(
+            assessment=assessment,
+            answers=answers,
+            confirms=confirms,
+            client=client,
+            seq=seq,
+            by=request.user,
         )
     except AssessmentError as error:
         return refuse(str(error), status=409)
