@@ -88,21 +88,21 @@ def request_body_middleware(
 
     def middleware(request: HttpRequest) -> HttpResponse:
         if "HTTP_TRANSFER_ENCODING" in request.META:
-            return _refused(request, _("Send the request body with a Content-Length."), status=411)
+            return refused(request, _("Send the request body with a Content-Length."), status=411)
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = -1
         if length < 0:
-            return _refused(request, _("The Content-Length is not a number of bytes."), status=400)
+            return refused(request, _("The Content-Length is not a number of bytes."), status=400)
         if length > limit:
-            return _refused(
+            return refused(
                 request,
                 _("The request is too large: at most %(size)s.") % {"size": filesizeformat(limit)},
                 status=413,
             )
         if unsupported := unsupported_content_type(request.META.get("CONTENT_TYPE", "")):
-            return _refused(request, unsupported, status=415)
+            return refused(request, unsupported, status=415)
         return get_response(request)
 
     return middleware
@@ -114,7 +114,7 @@ REFUSAL_CODES = {400: "bad-request", 411: "length-required", 413: "too-large"}
 REFUSAL_CODES[415] = "unsupported-media-type"
 
 
-def _refused(request: HttpRequest, message: str, *, status: int) -> HttpResponse:
+def refused(request: HttpRequest, message: str, *, status: int) -> HttpResponse:
     if request.path.startswith(API_PREFIX):
         body = {"code": REFUSAL_CODES[status], "message": str(message), "details": []}
         return JsonResponse({"error": body}, status=status)

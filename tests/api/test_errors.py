@@ -35,3 +35,18 @@ def test_the_pages_keep_their_plain_text_refusals(alice_client):
     )
     assert response.status_code == 415
     assert response["Content-Type"].startswith("text/plain")
+
+
+@pytest.mark.parametrize("https_redirect", [False, True])
+def test_a_host_we_do_not_serve_is_refused_400_in_the_apis_shape(
+    api_client, alice, settings, https_redirect
+):
+    settings.SECURE_SSL_REDIRECT = https_redirect
+    response = api_client.get(
+        "/api/occupations", headers={**bearer(alice, "read"), "host": "evil.example"}
+    )
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert error_of(response)["code"] == "bad-request"
+    assert response["X-Content-Type-Options"] == "nosniff"
