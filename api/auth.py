@@ -14,7 +14,7 @@ from ninja.security import HttpBearer
 
 from api.errors import ApiError, RateLimited
 from api.models import ApiToken
-from config.ratelimit import Rate, wait_seconds
+from config.ratelimit import Rate, hold, wait_seconds
 from identity.models import hash_token
 
 # last_used_at is written at most this often per token, not on every request.
@@ -35,6 +35,7 @@ class BearerToken(HttpBearer):
         # Per token, through the same counter as every other limit (config.ratelimit).
         wait = wait_seconds("api", f"token:{api_token.pk}", Rate.parse(settings.RATE_LIMITS["api"]))
         if wait:
+            hold()
             raise RateLimited(wait)
         now = timezone.now()
         if api_token.last_used_at is None or api_token.last_used_at < now - USE_RECORDED_EVERY:

@@ -19,8 +19,12 @@ from config.http import security_headers
 wsgi_app = "config.wsgi"
 worker_class = "config.gunicorn.Worker"
 # Threads in each worker process: a person with eight tabs of slow searches cannot hold
-# every process, and a request waiting on the database leaves the process to others.
-threads = 4
+# every process, and a request waiting on the database leaves the process to others. Up to
+# half of them may hold a refusal back for a moment (config.ratelimit.HOLD_SLOTS).
+threads = 8
+# Seconds an idle connection is kept: longer than the pauses between a person's requests
+# (autosaves, htmx), so a closing connection rarely meets the next request on its way.
+keepalive = 20
 # gunicorn 27 otherwise opens one control socket per user, shared by every gunicorn of theirs.
 control_socket_disable = True
 

@@ -182,6 +182,11 @@ RATE_LIMITS = {
     }.items()
 }
 
+# A caller's requests running at once on each limited scope, and how long a refusal waits
+# before it is answered (config/ratelimit.py).
+RATE_LIMIT_IN_FLIGHT = env_int("RATE_LIMIT_IN_FLIGHT", 2)
+REFUSAL_HOLD_MS = env_int("REFUSAL_HOLD_MS", 1000)
+
 # A rating last set or confirmed longer ago than this is stale: reports say so, and the
 # next draft asks about it first.
 STALE_AFTER_MONTHS = env_int("STALE_AFTER_MONTHS", 12)

@@ -58,9 +58,11 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(autouse=True)
-def fresh_rate_limits():
-    """Rate-limit counters live in the cache, which outlives a test's transaction."""
+def fresh_rate_limits(settings):
+    """Rate-limit counters live in the cache, which outlives a test's transaction. Refusals
+    are answered at once (tests/test_ratelimit.py tests the hold)."""
     cache.clear()
+    settings.REFUSAL_HOLD_MS = 0
 
 
 @pytest.fixture(scope="session")

@@ -80,3 +80,54 @@ def test_with_redis_every_process_shares_the_count(monkeypatch):
     assert ratelimit.wait_seconds("search", "user:9", rate) == 0
     assert ratelimit.wait_seconds("search", "user:9", rate) > 0
     first.clear()
+
+
+def test_beyond_the_requests_a_caller_may_run_at_once_the_next_gets_429(
+    settings, alice, alice_client, bob
+):
+    """Eight tabs of one person run two searches at a time; the others are refused at once,
+    and everyone else goes on."""
+    settings.RATE_LIMIT_IN_FLIGHT = 2
+    with ratelimit.in_flight("search", f"user:{alice.pk}"):
+        assert alice_client.get(SEARCH, {"q": "network"}).status_code == 200
+        with ratelimit.in_flight("search", f"user:{alice.pk}"):
+            refused = alice_client.get(SEARCH, {"q": "network"})
+            other = Client()
+            other.force_login(bob)
+            assert other.get(SEARCH, {"q": "network"}).status_code == 200
+
+    assert refused.status_code == 429
+    assert refused["Retry-After"] == "1"
+    assert alice_client.get(SEARCH, {"q": "network"}).status_code == 200
+
+
+def test_a_finished_request_gives_its_place_back_even_when_the_view_fails(settings):
+    settings.RATE_LIMIT_IN_FLIGHT = 1
+    with pytest.raises(RuntimeError), ratelimit.in_flight("search", "user:7"):
+        raise RuntimeError("the view failed")
+    with ratelimit.in_flight("search", "user:7") as admitted:
+        assert admitted
+
+
+def test_a_refusal_is_held_back_while_the_process_has_a_slot_free(
+    settings, monkeypatch, alice_client
+):
+    """A client firing again as soon as it is answered is slowed to the hold; with every
+    slot taken (as many refusals held as the process allows) the next is answered at once."""
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "search": "1/60"}
+    settings.REFUSAL_HOLD_MS = 250
+    waits = []
+    monkeypatch.setattr(ratelimit.time, "sleep", waits.append)
+    alice_client.get(SEARCH)
+
+    assert alice_client.get(SEARCH).status_code == 429
+    assert waits == [0.25]
+
+    for _ in range(ratelimit.HOLD_SLOTS):
+        ratelimit._holding.acquire()
+    try:
+        assert alice_client.get(SEARCH).status_code == 429
+    finally:
+        for _ in range(ratelimit.HOLD_SLOTS):
+            ratelimit._holding.release()
+    assert waits == [0.25]

@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 
 from api.models import ApiToken
+from config import ratelimit
 from tests.api.conftest import bearer, error_of
 
 pytestmark = pytest.mark.django_db
@@ -78,8 +79,13 @@ def test_a_read_token_writes_nothing(api_client, alice, technician_occupation):
     assert not alice.assessments.exists()
 
 
-def test_past_the_rate_limit_it_answers_429_with_retry_after(api_client, alice, settings):
+def test_past_the_rate_limit_it_answers_429_with_retry_after(
+    api_client, alice, settings, monkeypatch
+):
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "api": "3/60"}
+    settings.REFUSAL_HOLD_MS = 100
+    waits = []
+    monkeypatch.setattr(ratelimit.time, "sleep", waits.append)
     headers = bearer(alice)
     assert [api_client.get("/api/scale", headers=headers).status_code for _ in range(3)] == [
         200
@@ -88,6 +94,7 @@ def test_past_the_rate_limit_it_answers_429_with_retry_after(api_client, alice, 
     assert refused.status_code == 429
     assert 1 <= int(refused["Retry-After"]) <= 60
     assert error_of(refused)["code"] == "rate-limited"
+    assert waits == [0.1]  # held back like every refusal of a limit (config.ratelimit)
     # The limit is per token: another token of the same person starts afresh.
     assert api_client.get("/api/scale", headers=bearer(alice)).status_code == 200
 
