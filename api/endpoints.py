@@ -382,7 +382,8 @@ def team_report(
 ):
     """The team report: summary (readiness, essential gaps, coverage risks), every member's
     figures, the competence summary and readiness by month. The same figures as the page,
-    for every member at once."""
+    for every member at once; when members were assessed against different releases, they are
+    compared on the competences those share and the others are listed apart."""
     team = get_object_or_404(
         Team.objects.managed_by(request.user).select_related("occupation"), pk=pk
     )
@@ -399,14 +400,18 @@ def team_report(
     top_level = ProficiencyScale.current().top_level
     assessed = team.assessed_members(chosen)
     ids = [m["latest_id"] for m in assessed]
+    releases = team_reports.team_releases(assessed)
     members = team.memberships.current().with_latest().order_by(Lower("member_name"), "pk")
-    competences = team_reports.competence_summary(chosen, ids, top_level=top_level).order_by(
-        "relation", "competence__title"
-    )
+    competences = team_reports.competence_summary(
+        chosen, ids, top_level=top_level, apart=releases.apart_ids
+    ).order_by("relation", "competence__title")
     return {
         "team": team,
         "occupation_code": chosen.code,
-        "summary": team_reports.team_summary(team, chosen, assessed, top_level=top_level),
+        "summary": team_reports.team_summary(
+            team, chosen, assessed, top_level=top_level, apart=releases.apart_ids
+        ),
+        "releases": releases,
         "members": team_reports.member_figures(members),
         "competences": team_reports.competence_figures(competences),
         "months": team_reports.readiness_by_month(team),

@@ -312,6 +312,10 @@ class MemberOut(Schema):
     self_bias: OptionalNumber
     validated_count: int | None
     stale_essentials: int | None
+    release: str = Field(
+        description="The release of the profile the assessment was made against; empty when "
+        "not assessed or not recorded."
+    )
 
 
 class CompetenceOut(Schema):
@@ -343,6 +347,33 @@ class TeamSummaryOut(Schema):
     thin: list[ThinOut] = Field(description="Coverage risks: competences under two people meet.")
 
 
+class ReleaseCountOut(Schema):
+    release: str = Field(description="Empty for assessments made before releases were recorded.")
+    members: int
+
+
+class ApartOut(Schema):
+    competence_id: int
+    title: str
+    relation: str
+    change: str = Field(description="added or removed")
+    release: str = Field(description="The release that added or removed it.")
+    members: int = Field(description="Assessed members whose assessment has it.")
+
+
+class TeamReleasesOut(Schema):
+    releases: list[ReleaseCountOut] = Field(
+        description="The releases the members' latest assessments were made against, oldest first."
+    )
+    shared: int = Field(
+        description="When they differ: the competences all share, on which the figures compare."
+    )
+    apart: list[ApartOut] = Field(
+        description="When they differ: competences only some members' releases have, left out "
+        "of the competences and coverage risks, never counted as a gap."
+    )
+
+
 class MonthOut(Schema):
     month: date
     readiness: float
@@ -353,6 +384,7 @@ class TeamReportOut(Schema):
     team: TeamOut
     occupation_code: str
     summary: TeamSummaryOut
+    releases: TeamReleasesOut
     members: list[MemberOut]
     competences: list[CompetenceOut]
     months: list[MonthOut]

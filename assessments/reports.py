@@ -284,7 +284,11 @@ def _comparison(
     if previous is None:
         return None
     before = _lines(previous)
-    before_keys, now_keys = {line.key for line in before}, {line.key for line in lines}
+    release = str(previous.release) if previous.release_id else ""
+    # Compared on what both profiles share; the release names label nothing here.
+    profiles = scoring.across_releases(
+        [(release, [x.key for x in before]), ("", [x.key for x in lines])]
+    )
     before_readiness = scoring.percent(scoring.readiness(before))
     before_met = scoring.essentials_met(before)[0]
     both = readiness is not None and before_readiness is not None
@@ -296,11 +300,11 @@ def _comparison(
         essentials_met=before_met,
         essentials_delta=met - before_met,
         changes=tuple(
-            c for c in scoring.compare(before, lines) if c.delta and c.line.key in before_keys
+            c for c in scoring.compare(before, lines) if c.delta and c.line.key in profiles.shared
         ),
-        added=tuple(sorted(line.title for line in lines if line.key not in before_keys)),
-        removed=tuple(sorted(line.title for line in before if line.key not in now_keys)),
-        release=str(previous.release) if previous.release_id else "",
+        added=tuple(sorted(line.title for line in lines if line.key in profiles.added)),
+        removed=tuple(sorted(line.title for line in before if line.key in profiles.removed)),
+        release=release,
     )
 
 

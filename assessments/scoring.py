@@ -8,7 +8,7 @@ of exactly 62.5 % rounds half up to 63 % and never to 62 % through a float error
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -171,6 +171,32 @@ def compare(previous: Iterable[Line], current: Iterable[Line]) -> list[Change]:
     before = {line.key: line.level for line in previous}
     changes = [Change(line, before.get(line.key)) for line in current]
     return sorted(changes, key=lambda change: (-abs(change.delta), change.line.title))
+
+
+@dataclass(frozen=True)
+class AcrossReleases:
+    """What the profiles of several releases share, and where each other competence came
+    or went: compared on `shared` only, the others listed apart, never as gaps."""
+
+    shared: frozenset[int]
+    added: dict[int, str]  # key -> the release that brought it in
+    removed: dict[int, str]  # key -> the release that dropped it
+
+
+def across_releases(profiles: Sequence[tuple[str, Collection[int]]]) -> AcrossReleases:
+    """`profiles`, oldest release first, as (release, keys of its profile). A key the first
+    release has was removed in the first release without it; any other was added in the
+    first release with it."""
+    sets = [(release, set(keys)) for release, keys in profiles]
+    every = set().union(*(keys for _, keys in sets))
+    shared = every.intersection(*(keys for _, keys in sets))
+    added, removed = {}, {}
+    for key in every - shared:
+        if key in sets[0][1]:
+            removed[key] = next(release for release, keys in sets if key not in keys)
+        else:
+            added[key] = next(release for release, keys in sets if key in keys)
+    return AcrossReleases(frozenset(shared), added, removed)
 
 
 @dataclass(frozen=True)

@@ -70,12 +70,13 @@ def releases_between(old: Release, new: Release) -> list[Release]:
     releases = [
         r
         for r in Release.objects.filter(source=new.source)
-        if r.pk != old.pk and _order(old) < _order(r) <= _order(new)
+        if r.pk != old.pk and release_order(old) < release_order(r) <= release_order(new)
     ]
-    return sorted(releases, key=_order)
+    return sorted(releases, key=release_order)
 
 
-def _order(release: Release) -> tuple:
+def release_order(release: Release) -> tuple:
+    """The sort key of releases of one source: by version, then in the order imported."""
     return (version_key(release.version), release.imported_at, release.pk)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import openpyxl
 from django.db.models import F, Value
@@ -63,8 +63,10 @@ COMPETENCE_HEADERS = [
 ]
 
 
-def members_dataset(members: list[reports.MemberFigures]) -> Dataset:
-    """The members table as data: numbers stay numbers, empty where not assessed."""
+def members_dataset(members: list[reports.MemberFigures], *, with_release: bool = False) -> Dataset:
+    """The members table as data: numbers stay numbers, empty where not assessed. With
+    `with_release` (reports.releases_differ), a last column names the release of each one's
+    assessment."""
     rows = [
         [
             m.name,
@@ -76,15 +78,28 @@ def members_dataset(members: list[reports.MemberFigures]) -> Dataset:
             m.review_label,
             m.self_bias,
             m.stale_essentials,
+            *([_release_name(m)] if with_release else []),
         ]
         for m in members
     ]
-    return _safe(MEMBER_HEADERS, rows, title="Members")
+    headers = [*MEMBER_HEADERS, "Release"] if with_release else MEMBER_HEADERS
+    return _safe(headers, rows, title="Members")
+
+
+def _release_name(m: reports.MemberFigures) -> str:
+    if m.assessment_id is None:
+        return ""
+    return reports.ReleaseCount(m.release, 1).name
 
 
 def competences_dataset(
-    competences: list[reports.CompetenceFigures], title: str = "Competences"
+    competences: list[reports.CompetenceFigures],
+    title: str = "Competences",
+    *,
+    apart: Iterable[reports.Apart] = (),
 ) -> Dataset:
+    """The competences table as data, then the competences `apart` (TeamReleases.apart):
+    in the releases of some members only, so neither compared nor counted."""
     rows = [
         [
             c.title,
@@ -97,6 +112,10 @@ def competences_dataset(
             c.stale,
         ]
         for c in competences
+    ]
+    rows += [
+        [a.title, a.relation, None, None, None, None, f"{a.label}: not compared", None]
+        for a in apart
     ]
     return _safe(COMPETENCE_HEADERS, rows, title=title)
 
@@ -118,9 +137,8 @@ def team_export(team: Team, fmt: str) -> tuple[bytes, int]:
     """
     if fmt not in ("csv", "xlsx"):
         raise ValueError(f"Unknown export format {fmt!r}.")
-    memberships = list(
-        team.memberships.current().with_latest().order_by(Lower("member_name"), "pk")
-    )
+    current = team.memberships.current().with_latest()
+    memberships = list(current.order_by(Lower("member_name"), "pk"))
     out = io.BytesIO()
     if fmt == "csv":
         text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="")
@@ -133,16 +151,26 @@ def team_export(team: Team, fmt: str) -> tuple[bytes, int]:
         text.flush()
         return out.getvalue(), count
     book = openpyxl.Workbook(write_only=True)
-    _sheet(book, members_dataset(reports.member_figures(memberships)))
+    figures = reports.member_figures(memberships)
+    _sheet(book, members_dataset(figures, with_release=reports.releases_differ(current)))
     top_level = ProficiencyScale.current().top_level
     for occupation in team.occupations():
-        assessed = [m.latest_id for m in memberships if m.assessed_id == occupation.pk]
+        assessed = [
+            {"latest_id": m.latest_id, "release_name": m.release_name}
+            for m in memberships
+            if m.assessed_id == occupation.pk and m.latest_id is not None
+        ]
+        releases = reports.team_releases(assessed)
         summary = reports.competence_summary(
-            occupation, [i for i in assessed if i is not None], top_level=top_level
+            occupation,
+            [m["latest_id"] for m in assessed],
+            top_level=top_level,
+            apart=releases.apart_ids,
         ).order_by("relation", "competence__title")
         # Sheet titles: at most 31 characters, none of \ / ? * [ ] :
         title = "Competences " + re.sub(r"[\\/?*\[\]:]", "-", occupation.code)[:19]
-        _sheet(book, competences_dataset(reports.competence_figures(summary), title))
+        figures = reports.competence_figures(summary)
+        _sheet(book, competences_dataset(figures, title, apart=releases.apart))
     ratings = book.create_sheet("Ratings")
     ratings.append(RATING_HEADERS)
     count = 0

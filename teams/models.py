@@ -92,13 +92,14 @@ class Team(models.Model):
 
     def assessed_members(self, occupation: Occupation) -> list[dict]:
         """The members assessed against `occupation` who have submitted, by name: each as
-        {"latest_id": their latest submitted assessment, "member_name": ...}."""
+        {"latest_id": their latest submitted assessment, "member_name": ..., "release_name":
+        the release it was made against, None when not recorded}."""
         return list(
             self.memberships.current()
             .with_latest()
             .filter(assessed_id=occupation.pk, latest_id__isnull=False)
             .order_by(Lower("member_name"), "pk")
-            .values("latest_id", "member_name")
+            .values("latest_id", "member_name", "release_name")
         )
 
 
@@ -162,6 +163,7 @@ LATEST_FIELDS = {  # annotation: field of the latest submitted assessment
     "self_bias": "self_bias",
     "latest_review_state": "review_state",
     "stale_essentials": "stale_essentials",
+    "release_name": "release__name",  # of the profile it was made against
 }
 NOT_ASSESSED = "not-assessed"
 # The members table's review column and filter: an assessment's ReviewState, or none yet.

@@ -10,7 +10,8 @@ is one, else the self rating.
 from __future__ import annotations
 
 import calendar
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -32,10 +33,12 @@ from django.db.models import (
 from django.db.models.functions import Greatest
 from django.db.models.lookups import Exact
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from assessments import scoring
 from assessments.models import Assessment, Rating, counted_level, stale_before
-from taxonomy.models import Occupation, Requirement
+from taxonomy.models import Occupation, Release, Requirement
+from taxonomy.releases import release_order
 from teams.models import (
     MEMBER_STATES,
     Assignment,
@@ -65,6 +68,7 @@ class MemberFigures:
     self_bias: Decimal | None
     validated_count: int | None
     stale_essentials: int | None  # rated longer ago than STALE_AFTER_MONTHS
+    release: str = ""  # of the profile the assessment was made against; "" if not recorded
 
     @property
     def review_label(self) -> str:
@@ -89,27 +93,42 @@ def member_figures(memberships: Iterable[Membership]) -> list[MemberFigures]:
             self_bias=None if m.self_bias is None else Decimal(m.self_bias).quantize(CENTS),
             validated_count=m.validated_count,
             stale_essentials=m.stale_essentials,
+            release=m.release_name or "",
         )
         for m in memberships
     ]
+
+
+def releases_differ(memberships: QuerySet[Membership]) -> bool:
+    """Whether the latest assessments of these memberships (read with with_latest()) were
+    made against more than one release. One query."""
+    assessed = memberships.filter(latest_id__isnull=False).order_by()
+    return len(assessed.values_list("release_name").distinct()[:2]) > 1
 
 
 CENTS = Decimal("0.01")  # SQLite hands back -2 for -2.00
 
 
 def competence_summary(
-    occupation: Occupation, assessment_ids: list[int], *, top_level: int
+    occupation: Occupation,
+    assessment_ids: list[int],
+    *,
+    top_level: int,
+    apart: Collection[int] = (),
 ) -> QuerySet[Requirement]:
     """The occupation's profile lines, each annotated with what the given assessments say
     of it: `assessed`, `meeting` (target met), `mean_level`, `mean_gap`, `experts` (at the
     scale's top level) and `coverage_risk` (fewer than two meet it). Targets are those each
     assessment was submitted against. A queryset, so tables can filter and sort it in SQL.
+    The competences `apart` (TeamReleases.apart_ids) are left out: not every assessment's
+    release has them.
     """
     level = counted_level("r__")
     rated = Q(r__isnull=False)
     stale = rated & Q(r__answered=True, r__rated_at__lt=stale_before(timezone.now()))
     return (
         Requirement.objects.filter(occupation=occupation)
+        .exclude(competence_id__in=list(apart))
         .select_related("competence")
         .annotate(
             r=FilteredRelation(
@@ -195,18 +214,23 @@ class TeamSummary:
 
 
 def team_summary(
-    team: Team, occupation: Occupation, assessed: list[dict], *, top_level: int
+    team: Team,
+    occupation: Occupation,
+    assessed: list[dict],
+    *,
+    top_level: int,
+    apart: Collection[int] = (),
 ) -> TeamSummary:
-    """The team at a glance, for `assessed` (Team.assessed_members of `occupation`).
-    Four queries, however many members."""
-    current = team.memberships.current()
-    figures = [m for m in member_figures(current.with_latest()) if m.assessment_id]
+    """The team at a glance, for `assessed` (Team.assessed_members of `occupation`), the
+    competences `apart` left out of coverage. Three queries, however many members."""
+    everyone = member_figures(team.memberships.current().with_latest())
+    figures = [m for m in everyone if m.assessment_id]
     names = {m["latest_id"]: m["member_name"] for m in assessed}
     risky = [
         r
-        for r in competence_summary(occupation, list(names), top_level=top_level).order_by(
-            "relation", "competence__title"
-        )
+        for r in competence_summary(
+            occupation, list(names), top_level=top_level, apart=apart
+        ).order_by("relation", "competence__title")
         if r.coverage_risk
     ]
     meeting: dict[int, list[str]] = {}
@@ -228,12 +252,123 @@ def team_summary(
         if readiness
         else None,
         assessed=len(figures),
-        members=current.count(),
+        members=len(everyone),
         essential_gaps=tuple(sorted(m.name for m in figures if m.essential_gaps)),
         thin=tuple(
             Thin(r.competence.title, r.relation, tuple(sorted(meeting.get(r.competence_id, []))))
             for r in risky
         ),
+    )
+
+
+@dataclass(frozen=True)
+class ReleaseCount:
+    release: str  # "" for assessments made before releases were recorded
+    members: int
+
+    @property
+    def name(self) -> str:
+        return self.release or str(_("release not recorded"))
+
+
+@dataclass(frozen=True)
+class Apart:
+    """A competence the releases of some assessed members have and others' do not: listed
+    apart, never counted as a gap of those whose release lacks it."""
+
+    competence_id: int
+    title: str
+    relation: str  # in the newest release that has it
+    change: str  # ADDED or REMOVED
+    release: str  # the release that added or removed it
+    members: int  # assessed members whose assessment has it
+
+    @property
+    def label(self) -> str:
+        return str(CHANGE_LABELS[self.change]).format(release=self.release)
+
+
+ADDED, REMOVED = "added", "removed"
+CHANGE_LABELS = {ADDED: _("added in {release}"), REMOVED: _("removed in {release}")}
+
+
+@dataclass(frozen=True)
+class TeamReleases:
+    """The releases the assessed members' latest assessments of an occupation were made
+    against, oldest first; when they differ, the members are compared on the competences
+    all of them share (`shared`) and the others are `apart`."""
+
+    releases: tuple[ReleaseCount, ...]
+    apart: tuple[Apart, ...] = ()
+    shared: int = 0
+
+    @property
+    def mixed(self) -> bool:
+        return len(self.releases) > 1
+
+    @property
+    def apart_ids(self) -> frozenset[int]:
+        return frozenset(a.competence_id for a in self.apart)
+
+
+def team_releases(assessed: list[dict]) -> TeamReleases:
+    """The releases of `assessed` (Team.assessed_members). No query while they share one;
+    one otherwise, its rows a line per release and competence, however many members."""
+    members = Counter(m["release_name"] or "" for m in assessed)
+    if len(members) < 2:
+        return TeamReleases(tuple(ReleaseCount(name, n) for name, n in members.items()))
+    rows = (
+        Rating.objects.filter(
+            assessment_id__in=[m["latest_id"] for m in assessed],
+            relation__gt="",  # the lines of the profile it was submitted against
+        )
+        .order_by()
+        .values_list(
+            "assessment__release_id",
+            "assessment__release__name",
+            "assessment__release__version",
+            "assessment__release__imported_at",
+            "competence_id",
+            "competence__title",
+            "relation",
+        )
+        .annotate(n=Count("pk"))
+    )
+    releases: dict[str, Release] = {}
+    profiles: dict[str, set[int]] = {}
+    titles: dict[int, str] = {}
+    relations: dict[tuple[str, int], str] = {}
+    have: Counter[int] = Counter()
+    for pk, name, version, imported_at, competence_id, title, relation, n in rows:
+        name = name or ""
+        if pk is not None:
+            releases[name] = Release(pk=pk, name=name, version=version, imported_at=imported_at)
+        profiles.setdefault(name, set()).add(competence_id)
+        titles[competence_id] = title
+        relations[name, competence_id] = relation
+        have[competence_id] += n
+
+    def oldest_first(name: str) -> tuple:
+        release = releases.get(name)  # None when not recorded: older than any recorded
+        return (0,) if release is None else (1, *release_order(release))
+
+    order = sorted(members, key=oldest_first)
+    across = scoring.across_releases([(name, profiles.get(name, set())) for name in order])
+    rank = {name: i for i, name in enumerate(order)}
+    newest: dict[int, str] = {}
+    for name in order:  # oldest first: the newest relation stays
+        for key in profiles.get(name, ()):
+            newest[key] = relations[name, key]
+    apart = [
+        Apart(key, titles[key], newest[key], change, release, have[key])
+        for change, found in ((ADDED, across.added), (REMOVED, across.removed))
+        for key, release in found.items()
+    ]
+    apart.sort(key=lambda a: (rank[a.release], a.change, a.title.lower()))
+    return TeamReleases(
+        tuple(ReleaseCount(name, members[name]) for name in order),
+        tuple(apart),
+        len(across.shared),
     )
 
 
@@ -261,13 +396,20 @@ class HeatRow:
     cells: tuple[HeatCell, ...]
 
 
-def heat_rows(occupation: Occupation, assessment_ids: list[int]) -> list[HeatRow]:
-    """The occupation's profile, essentials first, with the level each of the given
-    assessments counts for it (columns in the order given). Two queries."""
+def heat_rows(
+    occupation: Occupation, assessment_ids: list[int], apart: Collection[int] = ()
+) -> list[HeatRow]:
+    """The occupation's profile but the competences `apart`, essentials first, with the
+    level each of the given assessments counts for it (columns in the order given). Two
+    queries."""
     found = Rating.objects.counted_levels(assessment_ids)
-    requirements = occupation.requirements.select_related("competence").order_by(
-        "relation",
-        "competence__title",  # essential sorts before optional
+    requirements = (
+        occupation.requirements.exclude(competence_id__in=list(apart))
+        .select_related("competence")
+        .order_by(
+            "relation",
+            "competence__title",  # essential sorts before optional
+        )
     )
     rows = []
     for r in requirements:

@@ -37,6 +37,8 @@ class LabelledTable(tables.Table):
 class MemberTable(LabelledTable):
     member_name = tables.Column(verbose_name="Member")
     occupation_title = tables.Column(verbose_name="Occupation")
+    # Shown while members were assessed against different releases (teams.reports).
+    release_name = tables.Column(verbose_name="Release", orderable=False)
     readiness = tables.Column(attrs={"td": {"class": "num"}, "th": {"class": "num"}})
     essentials_met = tables.Column(verbose_name="Essentials met", attrs={"td": {"class": "num"}})
     essential_gaps = tables.Column(verbose_name="Essential gaps", attrs={"td": {"class": "num"}})
@@ -55,9 +57,9 @@ class MemberTable(LabelledTable):
         order_by = ("member_name",)
         empty_text = "No member matches these filters."
 
-    def __init__(self, *args, team_pk: int, **kwargs):
+    def __init__(self, *args, team_pk: int, releases_differ: bool = False, **kwargs):
         self.team_pk = team_pk
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, exclude=() if releases_differ else ("release_name",), **kwargs)
 
     def order_member_name(self, queryset, is_descending):
         name = Lower("member_name")

@@ -140,14 +140,14 @@ def team_report(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
     context: dict = {"team": team, "occupations": occupations, "occupation": occupation}
     if "members" in wanted:
-        member_filter = MemberFilter(
-            request.GET,
-            queryset=team.memberships.current().with_latest(),
-            occupations=team.occupations(),
-        )
+        current = team.memberships.current().with_latest()
+        member_filter = MemberFilter(request.GET, queryset=current, occupations=team.occupations())
         if member_filter.errors:
             return refuse(_filter_errors(member_filter), status=400)
-        members = MemberTable(member_filter.qs, team_pk=team.pk)
+        context["releases_differ"] = reports.releases_differ(current)
+        members = MemberTable(
+            member_filter.qs, team_pk=team.pk, releases_differ=context["releases_differ"]
+        )
         RequestConfig(request, paginate=not export and {"per_page": 25}).configure(members)
         context.update(
             member_filter=member_filter,
@@ -158,10 +158,13 @@ def team_report(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         scale = ProficiencyScale.current()
         levels = scale.ordered_levels
         assessed = team.assessed_members(occupation)
-        context["assessed"] = len(assessed)
+        releases = reports.team_releases(assessed)
+        context.update(assessed=len(assessed), releases=releases)
     if "competences" in wanted:
         ids = [m["latest_id"] for m in assessed]
-        summary = reports.competence_summary(occupation, ids, top_level=scale.top_level)
+        summary = reports.competence_summary(
+            occupation, ids, top_level=scale.top_level, apart=releases.apart_ids
+        )
         competence_filter = CompetenceFilter(request.GET, queryset=summary)
         if competence_filter.errors:
             return refuse(_filter_errors(competence_filter), status=400)
@@ -175,9 +178,13 @@ def team_report(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if export:
         rows = [row.record for row in context[export].rows]  # as filtered and sorted
         if export == "members":
-            dataset = exports.members_dataset(reports.member_figures(rows))
+            dataset = exports.members_dataset(
+                reports.member_figures(rows), with_release=context["releases_differ"]
+            )
         else:
-            dataset = exports.competences_dataset(reports.competence_figures(rows))
+            dataset = exports.competences_dataset(
+                reports.competence_figures(rows), apart=releases.apart
+            )
         return download(
             exports.as_bytes(dataset, fmt),
             filename=f"{team.name} {export}.{fmt}",
@@ -189,12 +196,16 @@ def team_report(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         context["heat"] = {
             "page": page,
             "members": members,
-            "rows": reports.heat_rows(occupation, [m["latest_id"] for m in members]),
+            "rows": reports.heat_rows(
+                occupation, [m["latest_id"] for m in members], releases.apart_ids
+            ),
             "levels": levels,
         }
     if part:
         return render(request, f"teams/team_report.html#{part}", context)
-    context["summary"] = reports.team_summary(team, occupation, assessed, top_level=scale.top_level)
+    context["summary"] = reports.team_summary(
+        team, occupation, assessed, top_level=scale.top_level, apart=releases.apart_ids
+    )
     context["open_cycle"] = team.cycles.filter(status=ReviewCycle.Status.OPEN).first()
     by_cycle = reports.readiness_by_cycle(team)
     context["by_cycle"] = by_cycle

@@ -13,11 +13,15 @@ from django.urls import reverse
 
 from assessments import charts, reports
 from assessments.models import Assessment, Rating, ReviewState
-from taxonomy.models import ProficiencyLevel, ProficiencyScale, Requirement
+from taxonomy.models import Occupation, ProficiencyLevel, ProficiencyScale, Requirement
+from taxonomy.seed import profile_import
 from teams import exports
 from teams import reports as team_reports
+from teams.models import Membership, Team
 from teams.services import Validation, review_save
+from tests.assessments.conftest import submitted
 from tests.conftest import ALICE
+from tests.teams.conftest import AFTER, BEFORE, DESK, levels
 
 pytestmark = pytest.mark.django_db
 
@@ -127,3 +131,27 @@ def test_the_profile_sections_are_the_same_on_the_occupation_rating_and_report_p
     ]
     assert on_rate_page == [s.name for s in report.sections]
     assert [label.capitalize() for label in on_occupation_page] == on_rate_page
+
+
+def test_the_report_and_the_team_report_list_the_same_competences_added_and_removed(
+    mia, alice, bob
+):
+    """One rule (scoring.across_releases) for what two releases of a profile do not share:
+    alice's two assessments, one per release, on her report; hers and bob's on the team's."""
+    profile_import(occupation=DESK, lines=BEFORE, release_name="Desk profile v1.0")
+    occupation = Occupation.objects.get(code=DESK["code"])
+    submitted(alice, occupation, levels(occupation))
+    profile_import(occupation=DESK, lines=AFTER, release_name="Desk profile v1.1")
+    occupation.refresh_from_db()
+    submitted(bob, occupation, levels(occupation))
+    team = Team.objects.create(name="Desk", occupation=occupation)
+    for user in (alice, bob):
+        Membership.objects.create(team=team, user=user)
+    releases = team_reports.team_releases(team.assessed_members(occupation))
+    again = submitted(alice, occupation, levels(occupation))
+
+    comparison = reports.gap_report(again).comparison
+    apart = {a.change: a.title for a in releases.apart}
+
+    assert comparison.added == (apart[team_reports.ADDED],) == ("Desk F",)
+    assert comparison.removed == (apart[team_reports.REMOVED],) == ("Desk B",)

@@ -176,7 +176,7 @@ def test_the_team_report_costs_the_same_queries_at_any_size(
     Rating.objects.filter(competence_id=first.competence_id).update(level=0)
     headers = bearer(mia)
     api_client.get("/api/scale", headers=headers)
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(13):
         response = api_client.get(f"/api/teams/{team.pk}/report", headers=headers)
     assert len(response.json()["members"]) == n + 2
 

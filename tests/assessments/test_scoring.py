@@ -246,3 +246,25 @@ def test_a_career_match_is_the_readiness_of_the_whole_profile(known, profile):
         assert match.readiness == scoring.percent(scoring.readiness(scored))
     else:
         assert matches == []
+
+
+def test_across_releases_compares_what_all_share_and_says_where_the_rest_came_or_went():
+    profiles = [("v1", {1, 2, 3}), ("v2", {1, 3, 4}), ("v3", {1, 4, 5, 2})]
+
+    found = scoring.across_releases(profiles)
+
+    assert found.shared == {1}
+    assert found.added == {4: "v2", 5: "v3"}
+    # 2 left in v2 and came back in v3: it was in the oldest, so removed where it first left.
+    assert found.removed == {2: "v2", 3: "v3"}
+
+
+@given(st.lists(st.sets(st.integers(0, 12)), min_size=1, max_size=5))
+def test_across_releases_places_every_competence_once(keys):
+    found = scoring.across_releases([(f"r{i}", k) for i, k in enumerate(keys)])
+
+    every = set().union(*keys)
+    assert found.shared | set(found.added) | set(found.removed) == every
+    assert not (found.shared & set(found.added) or set(found.added) & set(found.removed))
+    assert found.shared == set.intersection(*map(set, keys))
+    assert all(release != "r0" for release in found.added.values())

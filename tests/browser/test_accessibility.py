@@ -15,9 +15,12 @@ from playwright.sync_api import Page
 
 from assessments.models import Assessment
 from taxonomy.models import Competence, Occupation, Release
-from teams.models import Team
+from taxonomy.seed import profile_import
+from teams.models import Membership, Team
 from teams.services import assignment_excuse, cycle_create
+from tests.assessments.conftest import submitted
 from tests.browser.conftest import sign_in
+from tests.teams.conftest import AFTER, BEFORE, DESK, levels
 
 pytestmark = pytest.mark.browser
 
@@ -157,6 +160,33 @@ def test_no_page_a_role_reaches_has_an_accessibility_violation(
         found += check(page, ["/accounts/login/"])  # signed out
         sign_in(page, username)
         found += check(page, paths)
+    assert not found, "\n".join(found)
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+def test_the_team_report_across_two_releases(
+    new_page: Callable[..., Page], demo_technician: User, viewport: str
+):
+    """Members assessed against two releases of a profile: each one's named, the competences
+    the releases do not share listed apart (the small fixture of the team report's tests)."""
+    profile_import(occupation=DESK, lines=BEFORE, release_name="Desk profile v1.0")
+    occupation = Occupation.objects.get(code=DESK["code"])
+    submitted(demo_technician, occupation, levels(occupation))
+    profile_import(occupation=DESK, lines=AFTER, release_name=f"Desk profile v1.1 {HOSTILE}")
+    occupation.refresh_from_db()
+    other = User.objects.create_user("dana", first_name=HOSTILE)
+    submitted(other, occupation, levels(occupation, F=1))
+    team = Team.objects.create(name="Desk", occupation=occupation)
+    team.managers.add(User.objects.get(username="manager"))
+    for user in (demo_technician, other):
+        Membership.objects.create(team=team, user=user)
+    width, height = VIEWPORTS[viewport]
+    page = new_page(viewport={"width": width, "height": height})
+    sign_in(page, "manager")
+
+    found = check(page, [team.get_absolute_url()])
+
+    assert page.get_by_text("added in Desk profile v1.1").count() == 1
     assert not found, "\n".join(found)
 
 

@@ -9,6 +9,8 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 
 from assessments.models import Assessment, Rating
+from taxonomy.models import Occupation
+from taxonomy.profiles import Line
 from teams.models import Membership, Team
 
 
@@ -43,6 +45,40 @@ def crowd(team: Team, n: int) -> None:
         for i, a in enumerate(assessments)
         for j, r in enumerate(requirements)
     )
+
+
+DESK = {
+    "code": "9999.1",
+    "isco_code": "9999",
+    "uri": "http://example.com/occupation/desk",
+    "title": "Desk technician",
+    "description": "Keeps the desk running.",
+}
+
+
+def line(letter: str, relation: str) -> Line:
+    return Line(
+        competence_uri=f"http://example.com/skill/{letter}",
+        competence=f"Desk {letter}",
+        kind="skill",
+        reuse_level="cross-sector",
+        relation=relation,
+        target_level=None,
+        weight=None,
+        description=f"What {letter} covers.",
+    )
+
+
+# The older release: A and B essential, C, D and E optional. The newer one drops B and
+# brings in F, essential.
+BEFORE = [line("A", "essential"), line("B", "essential")] + [line(x, "optional") for x in "CDE"]
+AFTER = [line("A", "essential"), line("F", "essential")] + [line(x, "optional") for x in "CDE"]
+
+
+def levels(occupation: Occupation, **by_letter: int) -> dict[int, int]:
+    """Every competence of the profile at 3, but those named (Desk F=1 as F=1)."""
+    titles = dict(occupation.requirements.values_list("competence__title", "competence_id"))
+    return {cid: by_letter.get(title.removeprefix("Desk "), 3) for title, cid in titles.items()}
 
 
 class Inbox:
