@@ -11,8 +11,9 @@ is one, else the self rating; stored on the assessment, what the team report cou
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
+from decimal import Decimal
 
 from django.db.models import Count, OuterRef, Subquery
 from django.utils import timezone
@@ -205,12 +206,8 @@ def gap_report(assessment: Assessment) -> GapReport:
             )
         ),
         gaps=tuple(
-            Gap(
-                line,
-                tuple(resources.get(line.key, ())),
-                scoring.percent(scoring.readiness_gain(line, lines)) or 0,
-            )
-            for line in gaps
+            Gap(line, tuple(resources.get(line.key, ())), scoring.percent(gain) or 0)
+            for line, gain in zip(gaps, scoring.readiness_gains(gaps, lines), strict=True)
         ),
         strengths=tuple(scoring.strengths(lines)),
         breakdowns=(
@@ -226,11 +223,57 @@ def gap_report(assessment: Assessment) -> GapReport:
     )
 
 
-def _ratings(assessment: Assessment) -> list[Rating]:
-    return list(assessment.ratings.select_related("competence").order_by("competence__title", "id"))
+@dataclass(frozen=True)
+class RatedCompetence:
+    pk: int
+    title: str
+    kind: str
+    reuse_level: str
 
 
-def _lines(assessment: Assessment, ratings: list[Rating] | None = None) -> list[scoring.Line]:
+@dataclass(frozen=True)
+class RatingRow:
+    """What a report reads of a rating, as Assessment.lines reads a Rating: one row of
+    values rather than two model instances, as a report reads two assessments' ratings."""
+
+    competence: RatedCompetence
+    answered: bool
+    level: int | None
+    relation: str
+    target_level: int | None
+    weight: Decimal | None
+    validated_level: int | None
+    review_comment: str
+    accepted: bool
+    rated_at: datetime | None
+
+    @property
+    def competence_id(self) -> int:
+        return self.competence.pk
+
+    @property
+    def self_level(self) -> int | None:
+        return Rating.self_level.fget(self)  # type: ignore[attr-defined]
+
+    def is_stale(self, now: datetime) -> bool:
+        return Rating.is_stale(self, now)  # type: ignore[arg-type]
+
+
+RATING_ROW_FIELDS = [f.name for f in fields(RatingRow) if f.name != "competence"]
+
+
+def _ratings(assessment: Assessment) -> list[RatingRow]:
+    rows = assessment.ratings.order_by("competence__title", "id").values_list(
+        "competence_id",
+        "competence__title",
+        "competence__kind",
+        "competence__reuse_level",
+        *RATING_ROW_FIELDS,
+    )
+    return [RatingRow(RatedCompetence(*row[:4]), *row[4:]) for row in rows]
+
+
+def _lines(assessment: Assessment, ratings: list[RatingRow] | None = None) -> list[scoring.Line]:
     """The live profile for a draft, the snapshot once submitted."""
     requirements = []
     if assessment.is_draft:
@@ -258,17 +301,20 @@ def _breakdown(
 
 
 def _resources_by_competence(competence_ids: list[int]) -> dict[int, list[Resource]]:
+    kinds = dict(LearningResource.Kind.choices)
     links = (
         LearningResource.competences.through.objects.filter(competence_id__in=competence_ids)
-        .select_related("learningresource")
         .order_by("learningresource__title")
+        .values_list(
+            "competence_id",
+            "learningresource__title",
+            "learningresource__url",
+            "learningresource__kind",
+        )
     )
     found: dict[int, list[Resource]] = {}
-    for link in links:
-        r = link.learningresource
-        found.setdefault(link.competence_id, []).append(
-            Resource(r.title, r.url, r.get_kind_display())
-        )
+    for competence_id, title, url, kind in links:
+        found.setdefault(competence_id, []).append(Resource(title, url, kinds.get(kind, kind)))
     return found
 
 
@@ -340,14 +386,14 @@ def _career_matches(assessment: Assessment) -> list[CareerMatch]:
     ]
 
 
-def _stale(ratings: list[Rating]) -> tuple[StaleLine, ...]:
+def _stale(ratings: list[RatingRow]) -> tuple[StaleLine, ...]:
     now = timezone.now()
     stale = [r for r in ratings if r.answered and r.is_stale(now)]
     stale.sort(key=lambda r: (r.rated_at, r.competence.title))
     return tuple(StaleLine(r.competence.title, months_since(r.rated_at, now)) for r in stale)
 
 
-def _review(assessment: Assessment, ratings: list[Rating]) -> Review | None:
+def _review(assessment: Assessment, ratings: list[RatingRow]) -> Review | None:
     reviewed = [
         ReviewLine(
             r.competence.title,
