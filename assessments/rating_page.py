@@ -16,9 +16,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from html import escape
 
 from django.utils.formats import date_format
-from django.utils.html import escape, format_html, format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
 from assessments.forms import DONT_KNOW, field_name
@@ -416,16 +417,95 @@ def item(
 
 
 def radios(scale: ProficiencyScale, name: str, choice: str) -> SafeString:
-    """One radio a level and one for "Don't know", `choice` checked: built here rather than
-    by a template loop, as a step shows twenty competences of six radios each."""
+    """One radio a level and one for "Don't know", `choice` checked."""
     choices = [(str(level.value), level.name) for level in scale.ordered_levels]
     choices.append((DONT_KNOW, str(RatingState.DONT_KNOW.label)))
+    name = escape(name)
     return mark_safe(  # every value in it escaped
         "".join(
             f'<label class="level{" dont-know" if value == DONT_KNOW else ""}">'
-            f'<input type="radio" name="{escape(name)}" value="{escape(value)}"'
+            f'<input type="radio" name="{name}" value="{escape(value)}"'
             f' aria-describedby="level-{escape(value)}"{" checked" if value == choice else ""}>'
             f"{escape(label)}</label>"
             for value, label in choices
         )
     )
+
+
+# The HTML of one competence is built here rather than by the template: a step shows up to
+# twenty, and Django's template language spends a tenth of a millisecond on each. Every
+# value is escaped (html.escape, as Django's escape does) before it goes into the markup.
+CONFIDENCES = (("low", "Low"), ("medium", "Medium"), ("high", "High"))
+
+
+def fieldset(item: Item, *, rate_url: str, level_key: SafeString) -> SafeString:
+    """One competence of a step: its radios, carry-over mark, and details with confidence
+    and evidence; each answer autosaves (htmx) or goes with the step's form."""
+    c, r, name = item.requirement.competence, item.rating, escape(item.name)
+    title, url = escape(c.title), escape(rate_url)
+    answered = r is not None and r.answered
+    confidence = r.confidence if r else ""
+    evidence = r.evidence if r else ""
+    options = "".join(
+        f'\n            <option value="{value}"{" selected" if value == confidence else ""}>'
+        f"{label}</option>"
+        for value, label in CONFIDENCES
+    )
+    description = (
+        f'<p class="description">{escape(item.description)}</p>' if item.description else ""
+    )
+    group = f" · {escape(c.group)}" if c.group else ""
+    return mark_safe(
+        f"""<fieldset class="rating" id="competence-{c.pk}"
+            hx-post="{url}"
+            hx-trigger="autosave" hx-swap="none" hx-sync="this:queue last"
+            hx-params="{name},{name}-confidence,{name}-evidence"
+            data-autosave>
+    <legend>{title}</legend>
+    <p class="meta">
+      <span class="badge {escape(item.requirement.relation)}">{escape(item.requirement.get_relation_display())}</span>
+      <span id="status-{c.pk}" class="save-status{" saved" if answered else ""}" aria-live="polite">{"Saved" if answered else ""}</span>
+    </p>
+    {mark(item, rate_url=rate_url)}
+    <div class="levels">{item.radios}</div>
+    <details class="extra">
+      <summary>Details and evidence<span class="visually-hidden">: {title}</span>{' <span class="hint">(evidence given)</span>' if evidence else ""}</summary>
+      {description}
+      <p class="hint">{escape(c.get_kind_display())} · {escape(c.get_reuse_level_display())}{group}</p>
+      {level_key}
+      <div class="extra-fields">
+        <p>
+          <label for="{name}-confidence">Confidence</label>
+          <select id="{name}-confidence" name="{name}-confidence">
+            <option value="">Not given</option>{options}
+          </select>
+        </p>
+        <p>
+          <label for="{name}-evidence">Evidence <span class="hint">(optional: a project, ticket or certificate)</span></label>
+          <input type="text" id="{name}-evidence" name="{name}-evidence" maxlength="500" value="{escape(evidence)}">
+        </p>
+      </div>
+    </details>
+  </fieldset>"""  # noqa: E501 (the markup as the page has it)
+    )
+
+
+def mark(item: Item, *, rate_url: str, oob: bool = False) -> SafeString:
+    """The carry-over mark beside a competence's radios, with its "Still accurate" button
+    while it is to confirm; `oob` for an autosave's answer, which swaps it in place."""
+    m, c = item.mark, item.requirement.competence
+    classes = (
+        "carry",
+        " to-confirm" if m and m.to_confirm else "",
+        " stale" if m and m.stale else "",
+    )
+    text = ""
+    if m:
+        text = escape(m.text)
+        if m.to_confirm:
+            text += f"""
+      <button type="submit" name="confirm" value="{c.pk}" class="link"
+              hx-post="{escape(rate_url)}" hx-vals='{{"confirm": "{c.pk}"}}' hx-params="confirm" hx-swap="none"
+              hx-sync="closest fieldset:queue last">Still accurate<span class="visually-hidden">: {escape(c.title)}</span></button>"""  # noqa: E501
+    swap = ' hx-swap-oob="true"' if oob else ""
+    return mark_safe(f'<p id="mark-{c.pk}" class="{"".join(classes)}"{swap}>{text}</p>')

@@ -39,12 +39,13 @@ ESSENTIAL = Requirement.Relation.ESSENTIAL
 NO_ROLE = "Your account has no role that may assess itself: ask an administrator."
 
 
-def _get_assessment_for_user(request: HtmxHttpRequest, pk: int) -> Assessment:
-    """The signed-in user's assessment; anyone else's is a 404, not a 403."""
+def _get_assessment_for_user(request: HtmxHttpRequest, pk: int, *related: str) -> Assessment:
+    """The signed-in user's assessment; anyone else's is a 404, not a 403. With its
+    occupation and the assessment it carried over from, and the `related` a page reads."""
     return get_object_or_404(
-        Assessment.objects.owned_by(request.user)
-        .with_review_state()
-        .select_related("occupation", "user", "reviewed_by", "carried_from", "release"),
+        Assessment.objects.owned_by(request.user).select_related(
+            "occupation", "carried_from", *related
+        ),
         pk=pk,
     )
 
@@ -297,7 +298,7 @@ def assessment_submit_view(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @rate_limited("report")
 def assessment_report(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    assessment = _get_assessment_for_user(request, pk)
+    assessment = _get_assessment_for_user(request, pk, "user", "reviewed_by", "release")
     report = reports.gap_report(assessment)
     scale = ProficiencyScale.current()
     return render(

@@ -8,6 +8,7 @@ from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import capfirst
 
+from assessments import rating_page
 from assessments.models import Rating, RatingState, rating_state
 from assessments.reports import Gap
 from assessments.scoring import Line
@@ -94,3 +95,14 @@ def _link(url: str, title: str) -> SafeString:
     if href:
         return format_html('<a href="{}" rel="noopener noreferrer">{}</a>', href, title)
     return conditional_escape(title)
+
+
+@register.simple_tag
+def rating_fieldset(item: rating_page.Item, rate_url: str, level_key: SafeString) -> SafeString:
+    return rating_page.fieldset(item, rate_url=rate_url, level_key=level_key)
+
+
+@register.simple_tag
+def rating_mark(item: rating_page.Item, rate_url: str) -> SafeString:
+    """The mark of an autosave's answer: swapped in place (out of band)."""
+    return rating_page.mark(item, rate_url=rate_url, oob=True)
