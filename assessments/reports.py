@@ -19,7 +19,14 @@ from django.db.models import Count, OuterRef, Subquery
 from django.utils import timezone
 
 from assessments import scoring
-from assessments.models import Assessment, LearningResource, Rating, months_since, rating_state
+from assessments.models import (
+    Assessment,
+    LearningResource,
+    Rating,
+    months_since,
+    rating_state,
+    stale_before,
+)
 from taxonomy.models import Competence, Occupation, Requirement, profile_section
 from taxonomy.releases import Impact, per_occupation
 
@@ -363,32 +370,41 @@ def _career_matches(assessment: Assessment) -> list[CareerMatch]:
     if not latest:
         return []
     shared: dict[int, list[scoring.Line]] = {}
-    for occupation_id, competence_id, relation, target, weight in (
+    occupations: dict[int, tuple[str, str, scoring.ProfileSize]] = {}
+    for occupation_id, code, title, total, count, competence_id, relation, target, weight in (
         Requirement.objects.filter(competence_id__in=list(latest))
         .exclude(occupation=assessment.occupation_id)
-        .values_list("occupation_id", "competence_id", "relation", "target_level", "weight")
+        .order_by()  # sums: no order needed, and the default one joins two tables
+        .values_list(
+            "occupation_id",
+            "occupation__code",
+            "occupation__title",
+            "occupation__target_total",
+            "occupation__requirement_count",
+            "competence_id",
+            "relation",
+            "target_level",
+            "weight",
+        )
     ):
         shared.setdefault(occupation_id, []).append(
             scoring.Line(competence_id, "", relation, target, weight)
         )
-    occupations = Occupation.objects.only(
-        "code", "title", "target_total", "requirement_count"
-    ).in_bulk(list(shared))
-    sizes = {
-        pk: scoring.ProfileSize(o.target_total, o.requirement_count)
-        for pk, o in occupations.items()
-    }
-    matches = scoring.career_matches(latest, shared, sizes)
+        occupations[occupation_id] = (code, title, scoring.ProfileSize(total, count))
+    matches = scoring.career_matches(
+        latest, shared, {pk: size for pk, (_, _, size) in occupations.items()}
+    )
     return [
-        CareerMatch(o.code, o.title, o.get_absolute_url(), m)
+        CareerMatch(code, title, Occupation(code=code).get_absolute_url(), m)
         for m in matches
-        for o in [occupations[m.occupation]]
+        for code, title, _ in [occupations[m.occupation]]
     ]
 
 
 def _stale(ratings: list[RatingRow]) -> tuple[StaleLine, ...]:
     now = timezone.now()
-    stale = [r for r in ratings if r.answered and r.is_stale(now)]
+    before = stale_before(now)  # what Rating.is_stale compares with, worked out once
+    stale = [r for r in ratings if r.answered and r.rated_at is not None and r.rated_at < before]
     stale.sort(key=lambda r: (r.rated_at, r.competence.title))
     return tuple(StaleLine(r.competence.title, months_since(r.rated_at, now)) for r in stale)
 

@@ -270,6 +270,8 @@ def assessment_submit_view(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "assessments/assessment_submit.html",
         {
             "assessment": assessment,
+            # Reversed once, not once a listed competence.
+            "rate_url": reverse("assessments:assessment-rate", args=[assessment.pk]),
             "progress": rating_page.progress(requirements, ratings),
             "missing": [(r, steps[r.competence_id]) for r in unrated if r.relation == ESSENTIAL],
             "unrated": [(r, steps[r.competence_id]) for r in unrated if r.relation != ESSENTIAL],
