@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
 from html import escape
 
 from django import template
 from django.template.defaultfilters import floatformat
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import capfirst
+from django.utils.translation import get_language
 
 from assessments import rating_page
 from assessments.models import Rating, RatingState, rating_state
@@ -65,7 +67,7 @@ def gap_item(gap: Gap, names: dict[int, str]) -> SafeString:
         resources = f'<ul class="resources">{items}</ul>'
     else:
         resources = NO_RESOURCE
-    weight, weighted = floatformat(line.weight, "-2"), floatformat(line.weighted_gap, "-2")
+    weight, weighted = _number(line.weight), _number(line.weighted_gap)
     return mark_safe(
         f'<li class="gap {relation}">'
         f'<h3>{title} <span class="badge {relation}">{capfirst(relation)}</span></h3>'
@@ -77,6 +79,16 @@ def gap_item(gap: Gap, names: dict[int, str]) -> SafeString:
         f" × gap {line.gap} = <strong>{weighted}</strong>, of the profile's Σ weight × target.</p>"
         "</details></li>"
     )
+
+
+@lru_cache(maxsize=512)
+def _cached_number(value: Decimal, language: str | None) -> str:
+    return floatformat(value, "-2")
+
+
+def _number(value: Decimal) -> str:
+    """A weight as floatformat:"-2" writes it; a report repeats the same few weights."""
+    return _cached_number(value, get_language())
 
 
 def _link(url: str, title: str) -> str:
