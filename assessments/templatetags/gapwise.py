@@ -81,6 +81,18 @@ def gap_item(gap: Gap, names: dict[int, str]) -> SafeString:
     )
 
 
+@register.simple_tag
+def strength_items(lines: list[Line], names: dict[int, str]) -> SafeString:
+    """The report's strengths, one <li> each: built here for the reason gap_item is."""
+    return mark_safe(
+        "".join(
+            f"<li>{escape(line.title)}: self {escape(self_level(line, names))},"
+            f" target {escape(level_name(line.target, names))}</li>"
+            for line in lines
+        )
+    )
+
+
 @lru_cache(maxsize=512)
 def _cached_number(value: Decimal, language: str | None) -> str:
     return floatformat(value, "-2")
