@@ -36,6 +36,14 @@ class Row:
     def text_y(self) -> int:
         return self.y + BAR - 3
 
+    @property
+    def label_y(self) -> int:
+        return self.text_y + 8
+
+    @property
+    def level_text_y(self) -> int:
+        return self.level_y + 11
+
 
 @dataclass(frozen=True)
 class Chart:
@@ -49,6 +57,10 @@ class Chart:
     @property
     def value_x(self) -> int:
         return WIDTH - VALUE_WIDTH + 8
+
+    @property
+    def label_x(self) -> int:
+        return LABEL_WIDTH - 8
 
 
 def bars(groups: Sequence[Summary], *, max_level: int) -> Chart:

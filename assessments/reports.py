@@ -11,14 +11,22 @@ is one, else the self rating; stored on the assessment, what the team report cou
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
+from decimal import Decimal
 
 from django.db.models import Count, OuterRef, Subquery
 from django.utils import timezone
 
 from assessments import scoring
-from assessments.models import Assessment, LearningResource, Rating, months_since, rating_state
+from assessments.models import (
+    Assessment,
+    LearningResource,
+    Rating,
+    months_since,
+    rating_state,
+    stale_before,
+)
 from taxonomy.models import Competence, Occupation, Requirement, profile_section
 from taxonomy.releases import Impact, per_occupation
 
@@ -205,12 +213,8 @@ def gap_report(assessment: Assessment) -> GapReport:
             )
         ),
         gaps=tuple(
-            Gap(
-                line,
-                tuple(resources.get(line.key, ())),
-                scoring.percent(scoring.readiness_gain(line, lines)) or 0,
-            )
-            for line in gaps
+            Gap(line, tuple(resources.get(line.key, ())), scoring.percent(gain) or 0)
+            for line, gain in zip(gaps, scoring.readiness_gains(gaps, lines), strict=True)
         ),
         strengths=tuple(scoring.strengths(lines)),
         breakdowns=(
@@ -226,11 +230,57 @@ def gap_report(assessment: Assessment) -> GapReport:
     )
 
 
-def _ratings(assessment: Assessment) -> list[Rating]:
-    return list(assessment.ratings.select_related("competence").order_by("competence__title", "id"))
+@dataclass(frozen=True)
+class RatedCompetence:
+    pk: int
+    title: str
+    kind: str
+    reuse_level: str
 
 
-def _lines(assessment: Assessment, ratings: list[Rating] | None = None) -> list[scoring.Line]:
+@dataclass(frozen=True)
+class RatingRow:
+    """What a report reads of a rating, as Assessment.lines reads a Rating: one row of
+    values rather than two model instances, as a report reads two assessments' ratings."""
+
+    competence: RatedCompetence
+    answered: bool
+    level: int | None
+    relation: str
+    target_level: int | None
+    weight: Decimal | None
+    validated_level: int | None
+    review_comment: str
+    accepted: bool
+    rated_at: datetime | None
+
+    @property
+    def competence_id(self) -> int:
+        return self.competence.pk
+
+    @property
+    def self_level(self) -> int | None:
+        return Rating.self_level.fget(self)  # type: ignore[attr-defined]
+
+    def is_stale(self, now: datetime) -> bool:
+        return Rating.is_stale(self, now)  # type: ignore[arg-type]
+
+
+RATING_ROW_FIELDS = [f.name for f in fields(RatingRow) if f.name != "competence"]
+
+
+def _ratings(assessment: Assessment) -> list[RatingRow]:
+    rows = assessment.ratings.order_by("competence__title", "id").values_list(
+        "competence_id",
+        "competence__title",
+        "competence__kind",
+        "competence__reuse_level",
+        *RATING_ROW_FIELDS,
+    )
+    return [RatingRow(RatedCompetence(*row[:4]), *row[4:]) for row in rows]
+
+
+def _lines(assessment: Assessment, ratings: list[RatingRow] | None = None) -> list[scoring.Line]:
     """The live profile for a draft, the snapshot once submitted."""
     requirements = []
     if assessment.is_draft:
@@ -258,17 +308,20 @@ def _breakdown(
 
 
 def _resources_by_competence(competence_ids: list[int]) -> dict[int, list[Resource]]:
+    kinds = dict(LearningResource.Kind.choices)
     links = (
         LearningResource.competences.through.objects.filter(competence_id__in=competence_ids)
-        .select_related("learningresource")
         .order_by("learningresource__title")
+        .values_list(
+            "competence_id",
+            "learningresource__title",
+            "learningresource__url",
+            "learningresource__kind",
+        )
     )
     found: dict[int, list[Resource]] = {}
-    for link in links:
-        r = link.learningresource
-        found.setdefault(link.competence_id, []).append(
-            Resource(r.title, r.url, r.get_kind_display())
-        )
+    for competence_id, title, url, kind in links:
+        found.setdefault(competence_id, []).append(Resource(title, url, kinds.get(kind, kind)))
     return found
 
 
@@ -311,47 +364,56 @@ def _comparison(
 def _career_matches(assessment: Assessment) -> list[CareerMatch]:
     """Top occupations by readiness from the owner's latest level of each competence."""
     latest: dict[int, int | None] = {}
-    ratings = (
-        Rating.objects.filter(assessment__user=assessment.user_id, answered=True)
-        .order_by("competence_id", "-updated_at", "-id")
-        .values_list("competence_id", "level")
+    answered = Rating.objects.filter(assessment__user=assessment.user_id, answered=True)
+    ratings = answered.order_by("competence_id", "-updated_at", "-id").values_list(
+        "competence_id", "level"
     )
     for competence_id, level in ratings:
         latest.setdefault(competence_id, level)
     if not latest:
         return []
     shared: dict[int, list[scoring.Line]] = {}
-    for occupation_id, competence_id, relation, target, weight in (
-        Requirement.objects.filter(competence_id__in=list(latest))
+    occupations: dict[int, tuple[str, str, scoring.ProfileSize]] = {}
+    for occupation_id, code, title, total, count, competence_id, relation, target, weight in (
+        # A subquery rather than the ids: quicker to build than a parameter an id.
+        Requirement.objects.filter(competence_id__in=answered.values("competence_id"))
         .exclude(occupation=assessment.occupation_id)
-        .values_list("occupation_id", "competence_id", "relation", "target_level", "weight")
+        .order_by()  # sums: no order needed, and the default one joins two tables
+        .values_list(
+            "occupation_id",
+            "occupation__code",
+            "occupation__title",
+            "occupation__target_total",
+            "occupation__requirement_count",
+            "competence_id",
+            "relation",
+            "target_level",
+            "weight",
+        )
     ):
         shared.setdefault(occupation_id, []).append(
             scoring.Line(competence_id, "", relation, target, weight)
         )
-    occupations = Occupation.objects.only(
-        "code", "title", "target_total", "requirement_count"
-    ).in_bulk(list(shared))
-    sizes = {
-        pk: scoring.ProfileSize(o.target_total, o.requirement_count)
-        for pk, o in occupations.items()
-    }
-    matches = scoring.career_matches(latest, shared, sizes)
+        occupations[occupation_id] = (code, title, scoring.ProfileSize(total, count))
+    matches = scoring.career_matches(
+        latest, shared, {pk: size for pk, (_, _, size) in occupations.items()}
+    )
     return [
-        CareerMatch(o.code, o.title, o.get_absolute_url(), m)
+        CareerMatch(code, title, Occupation(code=code).get_absolute_url(), m)
         for m in matches
-        for o in [occupations[m.occupation]]
+        for code, title, _ in [occupations[m.occupation]]
     ]
 
 
-def _stale(ratings: list[Rating]) -> tuple[StaleLine, ...]:
+def _stale(ratings: list[RatingRow]) -> tuple[StaleLine, ...]:
     now = timezone.now()
-    stale = [r for r in ratings if r.answered and r.is_stale(now)]
+    before = stale_before(now)  # what Rating.is_stale compares with, worked out once
+    stale = [r for r in ratings if r.answered and r.rated_at is not None and r.rated_at < before]
     stale.sort(key=lambda r: (r.rated_at, r.competence.title))
     return tuple(StaleLine(r.competence.title, months_since(r.rated_at, now)) for r in stale)
 
 
-def _review(assessment: Assessment, ratings: list[Rating]) -> Review | None:
+def _review(assessment: Assessment, ratings: list[RatingRow]) -> Review | None:
     reviewed = [
         ReviewLine(
             r.competence.title,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal, Inexact, localcontext
 from fractions import Fraction
 
 ESSENTIAL = "essential"
@@ -52,16 +52,21 @@ class Line:
         return self.weight * self.gap
 
 
+# Sums of Decimal products are exact in this context (an inexact one would raise), and
+# far quicker than sums of Fractions: a readiness is one Fraction division of two sums.
+EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN, traps=[Inexact])
+
+
 def readiness(lines: Iterable[Line]) -> Fraction | None:
     """Weighted share of the targets reached; None when nothing is asked (all targets 0)."""
-    reached = wanted = Fraction(0)
-    for line in lines:
-        weight = Fraction(line.weight)
-        reached += weight * min(line.score, line.target)
-        wanted += weight * line.target
+    reached = wanted = Decimal(0)
+    with localcontext(EXACT):
+        for line in lines:
+            reached += line.weight * min(line.score, line.target)
+            wanted += line.weight * line.target
     if wanted == 0:
         return None
-    return reached / wanted
+    return Fraction(reached) / Fraction(wanted)
 
 
 def percent(share: Fraction | None) -> int | None:
@@ -106,11 +111,12 @@ def ordered_gaps(lines: Iterable[Line]) -> list[Line]:
     return sorted(gaps, key=lambda line: (not line.essential, -line.weighted_gap, line.title))
 
 
-def readiness_gain(line: Line, lines: Iterable[Line]) -> Fraction:
-    """How much closing this one gap raises readiness: weight × gap over Σ weight × target
-    (a share; 0 when nothing is asked)."""
-    wanted = sum((Fraction(other.weight) * other.target for other in lines), Fraction(0))
-    return Fraction(line.weighted_gap) / wanted if wanted else Fraction(0)
+def readiness_gains(gaps: Iterable[Line], lines: Iterable[Line]) -> list[Fraction]:
+    """How much closing each gap raises readiness: weight × gap over Σ weight × target of
+    all the lines (a share; 0 when nothing is asked). The sum is worked out once."""
+    with localcontext(EXACT):
+        wanted = Fraction(sum((line.weight * line.target for line in lines), Decimal(0)))
+    return [Fraction(gap.weighted_gap) / wanted if wanted else Fraction(0) for gap in gaps]
 
 
 def strengths(lines: Iterable[Line]) -> list[Line]:
@@ -235,10 +241,13 @@ def career_matches(
         if not lines:
             continue
         size = sizes[occupation]
-        reached = sum(
-            (Fraction(line.weight) * min(levels.get(line.key) or 0, line.target) for line in lines),
-            Fraction(0),
-        )
+        with localcontext(EXACT):
+            reached = Fraction(
+                sum(
+                    (line.weight * min(levels.get(line.key) or 0, line.target) for line in lines),
+                    Decimal(0),
+                )
+            )
         known = sum(levels.get(line.key) is not None for line in lines)
         matches.append(
             Match(

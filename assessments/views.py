@@ -8,7 +8,6 @@ from collections.abc import Callable
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -19,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from assessments import charts, rating_page, reports, scoring
 from assessments.forms import DONT_KNOW, read_answers, read_confirms, read_order
-from assessments.models import Assessment, Rating, RatingState
+from assessments.models import Assessment, RatingState
 from assessments.services import (
     AssessmentError,
     assessment_start,
@@ -40,48 +39,14 @@ ESSENTIAL = Requirement.Relation.ESSENTIAL
 NO_ROLE = "Your account has no role that may assess itself: ask an administrator."
 
 
-def _get_assessment_for_user(request: HtmxHttpRequest, pk: int) -> Assessment:
-    """The signed-in user's assessment; anyone else's is a 404, not a 403."""
+def _get_assessment_for_user(request: HtmxHttpRequest, pk: int, *related: str) -> Assessment:
+    """The signed-in user's assessment; anyone else's is a 404, not a 403. With its
+    occupation and the assessment it carried over from, and the `related` a page reads."""
     return get_object_or_404(
-        Assessment.objects.owned_by(request.user)
-        .with_review_state()
-        .select_related("occupation", "user", "reviewed_by", "carried_from", "release"),
+        Assessment.objects.owned_by(request.user).select_related(
+            "occupation", "carried_from", *related
+        ),
         pk=pk,
-    )
-
-
-# What the rating page reads of a profile line and of a rating: no more, as a step loads
-# the whole profile (the navigator counts every step) on every request.
-REQUIREMENT_FIELDS = (
-    "competence__title",
-    "competence__description",
-    "competence__group",
-    "competence__kind",
-    "competence__reuse_level",
-    "relation",
-    "target_level",
-    "weight",
-)
-DRAFT_RATING_FIELDS = (
-    "assessment_id",
-    "competence_id",
-    "answered",
-    "level",
-    "confidence",
-    "evidence",
-    "rated_at",
-    "carried",
-    "carried_from__answered",
-    "carried_from__level",
-)
-
-
-def _requirements(assessment: Assessment) -> QuerySet[Requirement]:
-    return (
-        Requirement.objects.filter(occupation=assessment.occupation_id)
-        .select_related("competence")
-        .only(*REQUIREMENT_FIELDS)
-        .order_by("competence__title")
     )
 
 
@@ -153,13 +118,13 @@ def assessment_rate(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         if request.method == "POST":
             return refuse("This assessment is submitted and can no longer change.", status=409)
         return redirect(assessment)
-    requirements = list(_requirements(assessment))
+    requirements = rating_page.profile_lines(assessment.occupation_id)
     number, only_left = _step(request), request.GET.get("left") == "1"
     if request.method == "POST":
         # No role check on this hot path: only someone in a role that may assess itself
         # starts a draft, and submitting it checks again.
         return _save_ratings(request, assessment, requirements, number, only_left)
-    ratings = _draft_ratings(assessment)
+    ratings = rating_page.draft_ratings(assessment)
     scale = ProficiencyScale.current()
     now = timezone.now()
     page = rating_page.page(
@@ -181,15 +146,10 @@ def assessment_rate(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _draft_ratings(assessment: Assessment) -> dict[int, Rating]:
-    ratings = assessment.ratings.select_related("carried_from").only(*DRAFT_RATING_FIELDS)
-    return {r.competence_id: r for r in ratings.order_by()}
-
-
 def _save_ratings(
     request: HtmxHttpRequest,
     assessment: Assessment,
-    requirements: list[Requirement],
+    requirements: list[rating_page.ProfileLine],
     number: int,
     only_left: bool,
 ) -> HttpResponse:
@@ -222,7 +182,7 @@ def _save_ratings(
     overtaken = len(answers) - len(stored)
     if request.htmx and (overtaken or (confirms and not confirmed)):
         return refuse("a later change to this competence was saved first.", status=409)
-    ratings = _draft_ratings(assessment)
+    ratings = rating_page.draft_ratings(assessment)
     progress = rating_page.progress(requirements, ratings)
     if request.htmx:
         shown = stored | confirmed
@@ -293,8 +253,8 @@ def assessment_submit_view(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             return redirect("assessments:assessment-submit", pk=assessment.pk)
         messages.success(request, "Submitted. Here is your gap report.")
         return redirect("assessments:assessment-report", pk=assessment.pk)
-    requirements = list(_requirements(assessment))
-    ratings = _draft_ratings(assessment)
+    requirements = rating_page.profile_lines(assessment.occupation_id)
+    ratings = rating_page.draft_ratings(assessment)
     answered = {cid for cid, r in ratings.items() if r.answered}
     unrated = [r for r in requirements if r.competence_id not in answered]
     chosen = {ratings[cid].level for cid in answered}
@@ -310,6 +270,8 @@ def assessment_submit_view(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "assessments/assessment_submit.html",
         {
             "assessment": assessment,
+            # Reversed once, not once a listed competence.
+            "rate_url": reverse("assessments:assessment-rate", args=[assessment.pk]),
             "progress": rating_page.progress(requirements, ratings),
             "missing": [(r, steps[r.competence_id]) for r in unrated if r.relation == ESSENTIAL],
             "unrated": [(r, steps[r.competence_id]) for r in unrated if r.relation != ESSENTIAL],
@@ -338,7 +300,7 @@ def assessment_submit_view(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @rate_limited("report")
 def assessment_report(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    assessment = _get_assessment_for_user(request, pk)
+    assessment = _get_assessment_for_user(request, pk, "user", "reviewed_by", "release")
     report = reports.gap_report(assessment)
     scale = ProficiencyScale.current()
     return render(

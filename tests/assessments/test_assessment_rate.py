@@ -455,3 +455,21 @@ def test_query_counts_do_not_grow_with_the_profile(alice, alice_client, make_pro
     # the same five reads, the locked write (savepoints, lock, upsert, history, stamp),
     # progress, the session
     assert save <= 16
+
+
+def test_markup_in_a_competence_is_shown_as_text_in_its_fieldset(alice, alice_client, make_profile):
+    # The fieldsets are built in Python (rating_page.fieldset): every value escaped there.
+    occupation = make_profile(3)
+    competence = occupation.requirements.order_by("competence__title").first().competence
+    competence.title = 'T-3 <b>"bold"</b>'
+    competence.description = "Covers <script>x()</script>."
+    competence.group = "<i>group</i>"
+    competence.save()
+    draft = assessment_start(user=alice, occupation=occupation)
+
+    html = alice_client.get(url("assessment-rate", draft)).content.decode()
+
+    assert "<b>" not in html and "<script>x" not in html and "<i>group" not in html
+    assert "<legend>T-3 &lt;b&gt;&quot;bold&quot;&lt;/b&gt;</legend>" in html
+    assert "Covers &lt;script&gt;x()&lt;/script&gt;." in html
+    assert " · &lt;i&gt;group&lt;/i&gt;</p>" in html

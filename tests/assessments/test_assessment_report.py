@@ -282,3 +282,16 @@ def test_beyond_the_first_five_the_gaps_are_listed_after_the_chart(
     assert len(re.findall(r"<h3>", first)) == 5
     assert len(re.findall(r"<h3>", other)) == 4
     assert '<ol class="gap-list" start="6">' in other
+
+
+def test_markup_in_a_competence_title_is_shown_as_text_in_its_gap(alice, alice_client, six):
+    # The gaps are built in Python (the gap_item tag): every value escaped there.
+    occupation, ids = six
+    Competence.objects.filter(pk=ids[3]).update(title='<b>"Bold"</b> & co')
+    report = submitted(alice, occupation, {ids[0]: 3, ids[3]: 1})
+
+    html = alice_client.get(url("assessment-report", report)).content.decode()
+
+    gaps = html[html.index('id="gaps-heading"') : html.index('id="strengths-heading"')]
+    assert "<b>" not in gaps
+    assert "<h3>&lt;b&gt;&quot;Bold&quot;&lt;/b&gt; &amp; co <span" in gaps

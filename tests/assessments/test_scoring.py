@@ -54,6 +54,13 @@ def test_readiness_of_the_worked_example():
     assert scoring.percent(scoring.readiness(EXAMPLE)) == 65
 
 
+def test_the_readiness_gains_of_the_worked_example():
+    a, _, c, _ = EXAMPLE
+    # weighted gap over the profile's sum of weight x target, 17: a 4/17, c 2/17
+    assert scoring.readiness_gains([a, c], EXAMPLE) == [Fraction(4, 17), Fraction(2, 17)]
+    assert scoring.readiness_gains([a], [line(1, 0, 2, 0)]) == [0]  # nothing asked
+
+
 def test_percent_rounds_half_up():
     assert scoring.percent(Fraction(5, 8)) == 63  # 62.5
     assert scoring.percent(Fraction(1, 8)) == 13  # 12.5
@@ -268,3 +275,10 @@ def test_across_releases_places_every_competence_once(keys):
     assert not (found.shared & set(found.added) or set(found.added) & set(found.removed))
     assert found.shared == set.intersection(*map(set, keys))
     assert all(release != "r0" for release in found.added.values())
+
+
+@given(lines_strategy)
+def test_closing_every_gap_adds_exactly_what_readiness_lacks(lines):
+    share = scoring.readiness(lines)
+    if share is not None:
+        assert sum(scoring.readiness_gains(scoring.ordered_gaps(lines), lines)) == 1 - share
