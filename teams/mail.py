@@ -6,9 +6,13 @@ Nothing here runs inside a request: the task worker (teams.tasks.notifications_s
 
 from __future__ import annotations
 
+import email.policy
+import functools
+import re
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from email.headerregistry import HeaderRegistry
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, mailers
@@ -17,6 +21,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.html import escape
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from assessments.models import Assessment
@@ -50,15 +56,20 @@ def _name(user) -> str:
     return user.get_full_name() or user.get_username()
 
 
-def compose(n: Notification, assignment: Assignment | None = None) -> Mail:
+def compose(
+    n: Notification, assignment: Assignment | None = None, memo: dict | None = None
+) -> Mail:
     """The e-mail a notification stands for, read as things are when it is sent. A member's
-    e-mail links their assignment's assessment: `assignment` (with it), or read here."""
+    e-mail links their assignment's assessment: `assignment` (with it), or read here. `memo`:
+    a dict kept over a run, where what a cycle's member e-mails of one kind share is built
+    once."""
     cycle, user = n.cycle, n.recipient
-    due = date_format(cycle.self_due, "j F Y")
     greeting = _("Hello %(name)s,") % {"name": _name(user)}
-    board = _link(cycle.get_absolute_url())
     kind = Notification.Kind
-    if n.kind in (kind.OPENED, kind.REMINDER, kind.OVERDUE, kind.REVIEW_DONE):
+    if n.kind in MEMBER_MAILS:
+        memo = {} if memo is None else memo
+        if (cycle.pk, n.kind) not in memo:
+            memo[cycle.pk, n.kind] = _member_mail(cycle, n.kind)
         if assignment is None:
             assignment = (
                 Assignment.objects.filter(cycle=cycle, user=user)
@@ -69,48 +80,9 @@ def compose(n: Notification, assignment: Assignment | None = None) -> Mail:
         url = _link(
             assessment.get_absolute_url() if assessment else reverse("assessments:assessment-list")
         )
-        names = {"cycle": cycle.name, "team": cycle.team.name, "date": due}
-        if n.kind == kind.OPENED:
-            return Mail(
-                _("Skills review opened: %(cycle)s, due %(date)s") % names,
-                greeting,
-                [
-                    _("%(team)s's skills review %(cycle)s has opened.") % names,
-                    _(
-                        "Your last ratings are carried over: change what changed, confirm the "
-                        "rest and submit by %(date)s."
-                    )
-                    % names,
-                ],
-                _("Update your assessment"),
-                url,
-            )
-        if n.kind == kind.REMINDER:
-            return Mail(
-                _("Reminder: your self-assessment for %(cycle)s is due on %(date)s") % names,
-                greeting,
-                [_("Your self-assessment for %(cycle)s is due on %(date)s.") % names],
-                _("Continue your assessment"),
-                url,
-            )
-        if n.kind == kind.OVERDUE:
-            return Mail(
-                _("Overdue: your self-assessment for %(cycle)s") % names,
-                greeting,
-                [
-                    _("Your self-assessment for %(cycle)s was due on %(date)s.") % names,
-                    _("Please submit it as soon as you can."),
-                ],
-                _("Continue your assessment"),
-                url,
-            )
-        return Mail(
-            _("Your manager reviewed your assessment: %(cycle)s") % names,
-            greeting,
-            [_("Your manager has reviewed your self-assessment for %(cycle)s.") % names],
-            _("See your report"),
-            url,
-        )
+        return replace(memo[cycle.pk, n.kind], greeting=greeting, url=url)
+    due = date_format(cycle.self_due, "j F Y")
+    board = _link(cycle.get_absolute_url())
     today = timezone.localdate()
     assignments = Assignment.objects.filter(cycle=cycle).with_state(today).order_by("member_name")
     names = {"cycle": cycle.name, "team": cycle.team.name, "date": due}
@@ -161,18 +133,130 @@ def compose(n: Notification, assignment: Assignment | None = None) -> Mail:
     )
 
 
-def message(
-    n: Notification, assignment: Assignment | None = None, mail: Mail | None = None
-) -> EmailMultiAlternatives:
-    mail = mail or compose(n, assignment)
-    context = {"mail": mail, "preferences": _link(reverse("teams:mail-preferences"))}
-    email = EmailMultiAlternatives(
-        mail.subject,
-        render_to_string("teams/email/message.txt", context),
-        to=[n.recipient.email],
+# A member's e-mails: subject, lines and action, each filled in with the cycle's names.
+MEMBER_MAILS = {
+    Notification.Kind.OPENED: (
+        gettext_lazy("Skills review opened: %(cycle)s, due %(date)s"),
+        [
+            gettext_lazy("%(team)s's skills review %(cycle)s has opened."),
+            gettext_lazy(
+                "Your last ratings are carried over: change what changed, confirm the "
+                "rest and submit by %(date)s."
+            ),
+        ],
+        gettext_lazy("Update your assessment"),
+    ),
+    Notification.Kind.REMINDER: (
+        gettext_lazy("Reminder: your self-assessment for %(cycle)s is due on %(date)s"),
+        [gettext_lazy("Your self-assessment for %(cycle)s is due on %(date)s.")],
+        gettext_lazy("Continue your assessment"),
+    ),
+    Notification.Kind.OVERDUE: (
+        gettext_lazy("Overdue: your self-assessment for %(cycle)s"),
+        [
+            gettext_lazy("Your self-assessment for %(cycle)s was due on %(date)s."),
+            gettext_lazy("Please submit it as soon as you can."),
+        ],
+        gettext_lazy("Continue your assessment"),
+    ),
+    Notification.Kind.REVIEW_DONE: (
+        gettext_lazy("Your manager reviewed your assessment: %(cycle)s"),
+        [gettext_lazy("Your manager has reviewed your self-assessment for %(cycle)s.")],
+        gettext_lazy("See your report"),
+    ),
+}
+
+
+def _member_mail(cycle, kind: str) -> Mail:
+    """A member's e-mail of this kind for the cycle, without its greeting and link."""
+    subject, lines, action = MEMBER_MAILS[kind]
+    names = {
+        "cycle": cycle.name,
+        "team": cycle.team.name,
+        "date": date_format(cycle.self_due, "j F Y"),
+    }
+    return Mail(str(subject) % names, "", [str(line) % names for line in lines], str(action), "")
+
+
+class _Headers(HeaderRegistry):
+    """The standard headers, each name's class and each (name, text) header made once.
+
+    The standard library builds a new class for every header it sets and parses every value
+    again; over thousands of e-mails that was most of the time a run took. A header is an
+    immutable string, so the same name and text can share one."""
+
+    def __getitem__(self, name: str):
+        return _header_class(name)
+
+    def __call__(self, name: str, value):
+        return _header(name, value) if type(value) is str else self[name](name, value)
+
+
+_STANDARD_HEADERS = HeaderRegistry()
+
+
+@functools.cache
+def _header_class(name: str):
+    return _STANDARD_HEADERS[name]
+
+
+@functools.lru_cache(maxsize=1024)
+def _header(name: str, value: str):
+    return _header_class(name)(name, value)
+
+
+@functools.cache
+def _quick(policy: email.policy.EmailPolicy) -> email.policy.EmailPolicy:
+    return policy.clone(header_factory=_Headers())
+
+
+class CycleEmail(EmailMultiAlternatives):
+    """An e-mail whose MIME message is built with _Headers, under the policy asked for."""
+
+    def message(self, *, policy=email.policy.default):
+        return super().message(policy=_quick(policy))
+
+
+# Stand-ins for what differs between recipients of one e-mail: the templates render each
+# e-mail's shared text once, and these are replaced in it (see _bodies).
+_PER_RECIPIENT = re.compile("\x00(greeting|url)\x00")
+
+
+@functools.lru_cache(maxsize=256)
+def _shared_bodies(
+    subject: str, lines: tuple, action: str, items: tuple, preferences: str, language: str | None
+) -> tuple[str, str]:
+    mail = Mail(subject, "\x00greeting\x00", list(lines), action, "\x00url\x00", list(items))
+    context = {"mail": mail, "preferences": preferences}
+    text = render_to_string("teams/email/message.txt", context)
+    return text, render_to_string("teams/email/message.html", context)
+
+
+def _bodies(mail: Mail) -> tuple[str, str]:
+    """The plain text and HTML of an e-mail, as the templates render them."""
+    preferences = _link(reverse("teams:mail-preferences"))
+    text, html = _shared_bodies(
+        mail.subject, tuple(mail.lines), mail.action, tuple(mail.items), preferences, get_language()
     )
-    email.attach_alternative(render_to_string("teams/email/message.html", context), "text/html")
-    return email
+    plain = {"greeting": mail.greeting, "url": mail.url}
+    escaped = {k: escape(v) for k, v in plain.items()}
+    return (
+        _PER_RECIPIENT.sub(lambda m: plain[m[1]], text),
+        _PER_RECIPIENT.sub(lambda m: escaped[m[1]], html),
+    )
+
+
+def message(
+    n: Notification,
+    assignment: Assignment | None = None,
+    mail: Mail | None = None,
+    memo: dict | None = None,
+) -> EmailMultiAlternatives:
+    mail = mail or compose(n, assignment, memo)
+    text, html = _bodies(mail)
+    email_ = CycleEmail(mail.subject, text, to=[n.recipient.email])
+    email_.attach_alternative(html, "text/html")
+    return email_
 
 
 def held(n: Notification) -> list[Notification]:
@@ -229,6 +313,7 @@ def deliver() -> tuple[int, int]:
     if not ids:
         return 0, 0
     connection = mailers.default
+    memo: dict = {}
     try:
         connection.open()
     except Exception as error:  # the server is down: every one waits for the next attempt
@@ -260,16 +345,18 @@ def deliver() -> tuple[int, int]:
                     if n.kind == Notification.Kind.WEEKLY:
                         email = message(n, mail=weekly(n, gathered))
                     else:
-                        email = message(n, assignments.get((n.cycle_id, n.recipient_id)))
+                        assignment = assignments.get((n.cycle_id, n.recipient_id))
+                        email = message(n, assignment, memo=memo)
                     connection.send_messages([email])
                 except Exception as error:  # refused, timed out: try again later
                     _failed([n], error)
                     failed += 1
                     continue
                 done.append(n.pk)
-                Notification.objects.filter(pk__in=[g.pk for g in gathered]).update(
-                    sent_at=timezone.now(), error=_("Sent in the weekly digest.")
-                )
+                if gathered:
+                    Notification.objects.filter(pk__in=[g.pk for g in gathered]).update(
+                        sent_at=timezone.now(), error=_("Sent in the weekly digest.")
+                    )
             Notification.objects.filter(pk__in=done).update(sent_at=timezone.now(), error="")
             sent += len(done)
     finally:

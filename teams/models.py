@@ -353,7 +353,15 @@ class AssignmentState(models.TextChoices):
     REVIEWED = "reviewed", _("Reviewed")
     OVERDUE = "overdue", _("Overdue")
     MISSED = "missed", _("Missed")
+    LEFT = "left", _("Left the team")
     EXCUSED = "excused", _("Excused")
+
+
+def _still_a_member() -> Exists:
+    """Whether the assignment's member is still an active member of the cycle's team."""
+    return Exists(
+        Membership.objects.current().filter(team=OuterRef("cycle__team"), user=OuterRef("user"))
+    )
 
 
 class AssignmentQuerySet(models.QuerySet):
@@ -387,6 +395,8 @@ class AssignmentQuerySet(models.QuerySet):
                 ),
                 When(submitted, then=Value(AssignmentState.SUBMITTED)),
                 When(status=Assignment.Status.MISSED, then=Value(AssignmentState.MISSED)),
+                # One who left keeps what they did, and is no longer asked for the rest.
+                When(~_still_a_member(), then=Value(AssignmentState.LEFT)),
                 When(cycle__self_due__lt=today, then=Value(AssignmentState.OVERDUE)),
                 When(done__gt=0, then=Value(AssignmentState.IN_PROGRESS)),
                 default=Value(AssignmentState.NOT_STARTED),
@@ -397,13 +407,10 @@ class AssignmentQuerySet(models.QuerySet):
     def waiting(self) -> AssignmentQuerySet:
         """Assignments whose member still has to submit: neither excused nor missed, and
         still an active member of the team (one who left keeps what they did, unasked)."""
-        member = Membership.objects.current().filter(
-            team=OuterRef("cycle__team"), user=OuterRef("user")
-        )
         return (
             self.filter(status=Assignment.Status.ACTIVE)
             .exclude(assessment__status=Assessment.Status.SUBMITTED)
-            .filter(Exists(member))
+            .filter(_still_a_member())
         )
 
 

@@ -336,6 +336,9 @@ class CycleError(Exception):
     """A cycle write its state does not allow; the message is for the user."""
 
 
+OPEN_ALREADY = gettext_lazy("This team already has an open cycle: close it first.")
+
+
 def add_months(day: date, months: int) -> date:
     """The same day `months` later, the month's last day where it has fewer days."""
     index = day.month - 1 + months
@@ -370,11 +373,10 @@ def cycle_refusals(
             "choose one with a profile for the team first."
         )
     elif opens_on <= today and team.cycles.filter(status=ReviewCycle.Status.OPEN).exists():
-        errors["__all__"] = gettext_lazy("This team already has an open cycle: close it first.")
+        errors["__all__"] = OPEN_ALREADY
     return errors
 
 
-@transaction.atomic
 def cycle_create(
     *,
     team: Team,
@@ -389,26 +391,36 @@ def cycle_create(
 ) -> ReviewCycle:
     """A cycle for the team; one opening today (or earlier) opens at once, see cycle_open
     (and its `later`). Bad dates raise ValidationError (see cycle_refusals) and write
-    nothing."""
+    nothing. Two managers at once make one open cycle: the database's one_open_cycle_per_team
+    refuses the second, as cycle_refusals would have."""
     today = today or timezone.localdate()
-    Team.objects.select_for_update().get(pk=team.pk)  # two managers at once: one cycle
-    errors = cycle_refusals(
-        team=team, opens_on=opens_on, self_due=self_due, review_due=review_due, today=today
-    )
-    if errors:
-        raise ValidationError(errors)
-    cycle = ReviewCycle.objects.create(
-        team=team,
-        name=name,
-        opens_on=opens_on,
-        self_due=self_due,
-        review_due=review_due,
-        created_by=by,
-        repeat_every_months=repeat_every_months,
-    )
-    if opens_on <= today:
-        return cycle_open(cycle=cycle, later=later)
-    return cycle
+    cycle = None
+    try:
+        with transaction.atomic():
+            errors = cycle_refusals(
+                team=team, opens_on=opens_on, self_due=self_due, review_due=review_due, today=today
+            )
+            if errors:
+                raise ValidationError(errors)
+            opening = opens_on <= today
+            # Written open at once: one INSERT rather than a draft cycle_open then updates.
+            cycle = ReviewCycle.objects.create(
+                team=team,
+                name=name,
+                opens_on=opens_on,
+                self_due=self_due,
+                review_due=review_due,
+                created_by=by,
+                repeat_every_months=repeat_every_months,
+                status=ReviewCycle.Status.OPEN if opening else ReviewCycle.Status.DRAFT,
+                opened_at=timezone.now() if opening else None,
+            )
+            return _cycle_opened(cycle, later=later) if opening else cycle
+    except IntegrityError:
+        if cycle is not None:  # not the INSERT: not ours to explain
+            raise
+        # Another manager or the schedule opened one meanwhile.
+        raise ValidationError({"__all__": OPEN_ALREADY}) from None
 
 
 @transaction.atomic
@@ -428,14 +440,16 @@ def cycle_open(*, cycle: ReviewCycle, later: bool = False) -> ReviewCycle:
         with transaction.atomic():
             locked.save(update_fields=["status", "opened_at"])
     except IntegrityError:
-        raise CycleError(
-            gettext_lazy("This team already has an open cycle: close it first.")
-        ) from None
+        raise CycleError(OPEN_ALREADY) from None
+    return _cycle_opened(locked, later=later)
+
+
+def _cycle_opened(cycle: ReviewCycle, *, later: bool) -> ReviewCycle:
+    if later:  # the worker builds it, and sees to the daily schedule then
+        cycle_build.enqueue(cycle.pk)
+        return cycle
     reminders_keep_scheduled()
-    if later:
-        cycle_build.enqueue(locked.pk)
-        return locked
-    return cycle_populate(cycle=locked)
+    return cycle_populate(cycle=cycle)
 
 
 @transaction.atomic

@@ -72,9 +72,11 @@ def reminders_keep_scheduled(*, after: bool = False) -> None:
 
 @task()
 def cycle_build(cycle_id: int) -> int:
-    """Make the assignments and drafts of a cycle just opened; returns how many."""
+    """Make the assignments and drafts of a cycle just opened, and see that the daily
+    schedule is queued; returns how many."""
     from teams.models import ReviewCycle
     from teams.services import cycle_populate  # services queues this module's tasks
 
     cycle = cycle_populate(cycle=ReviewCycle.objects.get(pk=cycle_id))
+    reminders_keep_scheduled()
     return cycle.assignments.count()

@@ -3,6 +3,7 @@ members and managers find on My assessments and My teams."""
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 import pytest
@@ -203,6 +204,52 @@ def test_close_the_cycle(mia_client, cycle):
     assert cycle.status == "closed"
     assert set(cycle.assignments.values_list("status", flat=True)) == {"missed"}
     assert mia_client.post(url).status_code == 409
+
+
+def test_who_left_while_it_was_open_reads_left_on_the_closed_board_never_overdue(
+    mia_client, cycle, alice, bob
+):
+    from teams.models import Membership
+    from tests.assessments.conftest import rate
+
+    draft = cycle.assignments.get(user=bob).assessment
+    rate(draft, {draft.occupation.requirements.first().competence_id: 3})
+    Membership.objects.filter(team=cycle.team, user=bob).delete()
+    url = reverse("teams:cycle-close", args=[cycle.team_id, cycle.pk])
+    assert mia_client.post(url).status_code == 302
+    # Long after it was due, and closed: alice missed it, bob had left.
+    past = TODAY - timedelta(days=20)
+    ReviewCycle.objects.filter(pk=cycle.pk).update(
+        opens_on=past, self_due=past, review_due=past + timedelta(days=1)
+    )
+    page = mia_client.get(board_url(cycle)).content.decode()
+    row = page[page.index(">bob<") :].split("</tr>")[0]
+    assert "Left the team" in row and "1 of 80" in row
+    assert "state-overdue" not in page  # no row, no count
+    assert (
+        'state-left">Left the team</span>: 1' in page and 'state-missed">Missed</span>: 1' in page
+    )
+    left = mia_client.get(board_url(cycle, **{"b-state": "left"})).content.decode()
+    assert ">bob<" in left and ">alice<" not in left
+    assert Assignment.objects.get(cycle=cycle, user=bob).assessment == draft  # kept
+
+
+def test_who_left_is_not_asked_on_my_assessments_or_in_the_overdue_digest(cycle, bob, mia):
+    from django.core import mail as outbox
+    from django.core.management import call_command
+
+    from teams.models import Membership
+
+    Membership.objects.filter(team=cycle.team, user=bob).delete()
+    client = Client()
+    client.force_login(bob)
+    page = client.get(reverse("assessments:assessment-list")).content.decode()
+    assert "Due: 2027 Q1 skills review" not in page
+    yesterday = TODAY - timedelta(days=1)
+    ReviewCycle.objects.filter(pk=cycle.pk).update(opens_on=yesterday, self_due=yesterday)
+    call_command("send_reminders", f"--today={TODAY}", stdout=io.StringIO())
+    (digest,) = [m for m in outbox.outbox if m.subject.startswith("Still to submit")]
+    assert "- alice" in digest.body and "bob" not in digest.body
 
 
 def test_another_managers_get_404_on_the_board_and_every_action(cycle, other_team, alice):

@@ -205,3 +205,50 @@ def test_a_member_who_leaves_keeps_what_they_did_and_is_no_longer_reminded(team,
     assert not cycle.assignments.waiting().filter(user=bob).exists()
     with pytest.raises(CycleError):
         assignment_remind(assignment=assignment, by=mia)
+
+
+def test_a_taxonomy_upgrade_during_an_open_cycle_moves_its_drafts_and_says_so(
+    team, mia, alice, client
+):
+    import json
+
+    from django.urls import reverse
+
+    from taxonomy import profiles
+    from taxonomy.seed import DATA, profile_import
+    from taxonomy.services import PROFILE_LIMITS
+
+    earlier = submitted_at_level(alice, team.occupation, 3)
+    snapshot = earlier.ratings.count()
+    cycle = open_cycle(team, mia)
+    draft = cycle.assignments.get(user=alice).assessment
+    # A newer release of the profile, while the cycle is open: its first line gone, one new.
+    name = "esco-ict-technician-3512.4.csv"
+    header, _gone, *rest = (DATA / name).read_text().splitlines()
+    new = ",triage of cycle tickets,skill,sector-specific,essential,New in this release.,"
+    lines = profiles.read_profile(
+        name, "\n".join([header, *rest, new]).encode(), limits=PROFILE_LIMITS
+    )
+    technician = json.loads((DATA / "esco-ict-technician-3512.4.json").read_text())
+    profile_import(occupation=technician, lines=lines, release_name="ESCO test release")
+
+    moved = Assessment.objects.get(pk=draft.pk)
+    changes = moved.profile_changes
+    assert list(changes.releases) == ["ESCO test release"]
+    assert len(changes.added) == 1 and len(changes.removed) == 1
+    client.force_login(alice)
+    page = client.get(reverse("assessments:assessment-rate", args=[draft.pk])).content.decode()
+    assert "Since you started this draft, ESCO test release changed" in page
+    assert "1 competence is new" in page
+    steps = [
+        client.get(reverse("assessments:assessment-rate", args=[draft.pk]), {"step": n})
+        .content.decode()
+        .count("New in ESCO test release: rate this")
+        for n in range(1, 6)
+    ]
+    assert sum(steps) == 1
+    # The board counts against the profile as it is now; the submitted one stands as it was.
+    row = Assignment.objects.filter(cycle=cycle, user=alice).with_state(TODAY).get()
+    assert row.total == 80 and row.state == "not-started"
+    earlier = Assessment.objects.get(pk=earlier.pk)
+    assert not earlier.profile_changes.releases and earlier.ratings.count() == snapshot

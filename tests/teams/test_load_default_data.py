@@ -5,11 +5,14 @@ import io
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
+from django.urls import reverse
+from django.utils import timezone
 
 from taxonomy.models import Competence, Occupation, Requirement
 from taxonomy.profiles import read_profile
 from taxonomy.services import PROFILE_LIMITS
 from taxonomy.tabular import DataError
+from teams.models import ReviewCycle
 
 pytestmark = pytest.mark.django_db
 
@@ -55,6 +58,36 @@ def test_demo_adds_accounts_and_prints_their_passwords(settings):
     technician = User.objects.get(username="technician")
     password = output.split("demo account: technician / ")[1].split()[0]
     assert technician.check_password(password)
+
+
+def test_demo_opens_a_review_cycle_with_every_state_on_its_board_once(settings, client):
+    settings.DEBUG = True
+    output = run("--demo")
+    again = run("--demo")
+
+    cycle = ReviewCycle.objects.get(team__name="ICT support")
+    assert cycle.is_open and cycle.built_at and "demo review cycle" in output
+    assert "demo review cycle" not in again and "demo team" not in again
+    assert ReviewCycle.objects.count() == 1 and cycle.assignments.count() == 7
+    states = {
+        a.user.username: a.state
+        for a in cycle.assignments.with_state(timezone.localdate()).select_related("user")
+    }
+    assert states == {
+        "amira": "reviewed",
+        "bjorn": "submitted",
+        "chen": "submitted",
+        "farah": "submitted",
+        "technician": "in-progress",
+        "dolores": "not-started",
+        "emeka": "excused",
+    }
+    client.force_login(User.objects.get(username="manager"))
+    board = client.get(cycle.get_absolute_url()).content.decode()
+    assert "Parental leave" in board and "Not started" in board and "In progress" in board
+    client.force_login(User.objects.get(username="technician"))
+    mine = client.get(reverse("assessments:assessment-list")).content.decode()
+    assert f"Due: {cycle.name}" in mine and "10 of 80 rated or confirmed" in mine
 
 
 def test_demo_accounts_are_refused_in_production(settings):

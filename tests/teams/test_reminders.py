@@ -8,6 +8,8 @@ from io import StringIO
 import pytest
 from django.core import mail as outbox
 from django.core.management import CommandError, call_command
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
 from assessments.services import assessment_submit
@@ -56,6 +58,26 @@ def test_opening_mails_each_member_with_a_link_to_their_draft(cycle, alice, sett
     assert link in message.body
     html, kind = message.alternatives[0]
     assert kind == "text/html" and f'href="{link}"' in html
+
+
+def test_each_member_reads_their_own_name_and_link_as_the_templates_render_them(cycle, alice, bob):
+    alice.first_name, alice.last_name = "Ada <b>&", "O'Neil"
+    alice.save()
+    run(TODAY)
+    for user in (alice, bob):
+        (message,) = (m for m in outbox.outbox if m.to == [user.email])
+        context = {
+            "mail": mail.compose(Notification.objects.get(recipient=user, kind="opened")),
+            "preferences": mail._link(reverse("teams:mail-preferences")),
+        }
+        assert message.body == render_to_string("teams/email/message.txt", context)
+        html, _ = message.alternatives[0]
+        assert html == render_to_string("teams/email/message.html", context)
+        assert message.message()["To"] == user.email
+    (to_alice,) = (m for m in outbox.outbox if m.to == ["alice@example.com"])
+    assert "Hello Ada <b>& O'Neil," in to_alice.body
+    assert "Hello Ada &lt;b&gt;&amp; O&#x27;Neil," in to_alice.alternatives[0][0]
+    assert cycle.assignments.get(user=bob).assessment.get_absolute_url() not in to_alice.body
 
 
 def test_each_stage_on_its_day_once_and_only_overdue_says_overdue(cycle, alice, bob, team, mia):
