@@ -218,7 +218,7 @@ def assessment_report(request: HttpRequest, pk: int = Path(..., ge=1, le=2**62))
     assessment = get_object_or_404(
         Assessment.objects.owned_by(request.user)
         .with_review_state()
-        .select_related("occupation", "user", "reviewed_by", "carried_from"),
+        .select_related("occupation", "user", "reviewed_by", "carried_from", "release"),
         pk=pk,
     )
     return assessment_reports.gap_report(assessment)

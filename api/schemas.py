@@ -232,6 +232,16 @@ class ComparisonOut(Schema):
     essentials_met: int
     essentials_delta: int
     changes: list[ChangeOut]
+    added: list[str] = Field(
+        description="Competences (titles) in this assessment's profile but not the previous "
+        "one's: another release. Compared on what both share, these listed apart."
+    )
+    removed: list[str] = Field(
+        description="Competences (titles) in the previous assessment's profile but not this one's."
+    )
+    release: str = Field(
+        description="The release the previous assessment was made against; empty when unrecorded."
+    )
 
 
 class MatchOut(Schema):
@@ -271,6 +281,10 @@ class GapReportOut(Schema):
     occupation_title: str
     is_draft: bool
     submitted_at: datetime | None
+    release: str = Field(
+        description="The release of the profile the assessment was made against; empty when "
+        "it was made before releases were recorded."
+    )
     headline: HeadlineOut
     lines: list[LineOut]
     sections: list[SummaryOut]

@@ -129,6 +129,7 @@ class GapReport:
     occupation_title: str
     is_draft: bool
     submitted_at: datetime | None
+    release: str  # the release of the profile it was made against; empty before releases
     headline: Headline
     lines: tuple[scoring.Line, ...]
     sections: tuple[scoring.Summary, ...]  # by profile section, as the chart draws them
@@ -190,7 +191,7 @@ def self_readiness(assessment: Assessment, ratings: list[Rating]) -> int | None:
 
 
 def gap_report(assessment: Assessment) -> GapReport:
-    """The report of an assessment read with its occupation and reviewer."""
+    """The report of an assessment read with its occupation, release and reviewer."""
     ratings = _ratings(assessment)
     lines = _lines(assessment, ratings)
     gaps = scoring.ordered_gaps(lines)
@@ -203,6 +204,7 @@ def gap_report(assessment: Assessment) -> GapReport:
         occupation_title=assessment.occupation.title,
         is_draft=assessment.is_draft,
         submitted_at=assessment.submitted_at,
+        release=str(assessment.release) if assessment.release_id else "",
         headline=Headline(readiness, met, total, scoring.verdict(lines)),
         lines=tuple(lines),
         sections=tuple(

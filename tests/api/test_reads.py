@@ -6,10 +6,12 @@ import pytest
 from django.contrib.auth.models import User
 
 from assessments.models import Rating
+from taxonomy.models import Occupation
+from taxonomy.seed import profile_import
 from teams.models import Membership
 from tests.api.conftest import bearer, error_of
-from tests.assessments.conftest import submitted_at_level
-from tests.teams.conftest import crowd
+from tests.assessments.conftest import submitted, submitted_at_level
+from tests.teams.conftest import AFTER, BEFORE, DESK, crowd, levels
 
 pytestmark = pytest.mark.django_db
 
@@ -87,6 +89,29 @@ def test_the_owner_gets_their_assessments_and_gap_report(api_client, alice, team
     assert report["headline"]["essentials_total"] > 0
     assert report["gaps"] and report["gaps"][0]["line"]["gap"] > 0
     assert {s["name"] for s in report["sections"]}
+    assert report["comparison"] is None
+
+
+def test_the_gap_report_names_its_release_and_what_changed_since_the_previous_one(
+    api_client, alice
+):
+    """As the page: the release each assessment was made against, and the competences
+    one profile has and the other lacks, listed apart."""
+    profile_import(occupation=DESK, lines=BEFORE, release_name="Desk profile v1.0")
+    occupation = Occupation.objects.get(code=DESK["code"])
+    first = submitted(alice, occupation, levels(occupation))
+    profile_import(occupation=DESK, lines=AFTER, release_name="Desk profile v1.1")
+    occupation.refresh_from_db()
+    again = submitted(alice, occupation, levels(occupation))
+
+    report = get(api_client, f"/api/assessments/{again.pk}/report", alice).json()
+    assert report["release"] == "Desk profile v1.1"
+    comparison = report["comparison"]
+    assert comparison["assessment_id"] == first.pk
+    assert comparison["release"] == "Desk profile v1.0"
+    assert comparison["added"] == ["Desk F"] and comparison["removed"] == ["Desk B"]
+    earlier = get(api_client, f"/api/assessments/{first.pk}/report", alice).json()
+    assert earlier["release"] == "Desk profile v1.0" and earlier["comparison"] is None
 
 
 def test_other_peoples_assessments_are_404(api_client, alice, bob, team):
