@@ -16,7 +16,7 @@ from playwright.sync_api import Page
 from assessments.models import Assessment
 from taxonomy.models import Competence, Occupation, Release
 from taxonomy.seed import profile_import
-from teams.models import Membership, Team
+from teams.models import Membership, ReviewCycle, Team
 from teams.services import assignment_excuse, cycle_create
 from tests.assessments.conftest import submitted
 from tests.browser.conftest import sign_in
@@ -83,10 +83,11 @@ def manager_pages() -> list[str]:
 
 
 def cycle_pages(team: Team) -> list[str]:
-    """A review cycle open for the team, one member excused: the form, board, excuse, close."""
+    """The team's open review cycle (the demo data opens one; else one is opened here), a
+    member excused with a hostile reason: the form, board, excuse, close."""
     manager = team.managers.get()
     today = timezone.localdate()
-    cycle = cycle_create(
+    cycle = team.cycles.filter(status=ReviewCycle.Status.OPEN).first() or cycle_create(
         team=team,
         name="2027 Q1 skills review",
         opens_on=today,
@@ -94,7 +95,7 @@ def cycle_pages(team: Team) -> list[str]:
         review_due=today + timedelta(days=20),
         by=manager,
     )
-    first, second = cycle.assignments.order_by("pk")[:2]
+    first, second = cycle.assignments.waiting().order_by("pk")[:2]
     assignment_excuse(assignment=first, by=manager, reason=HOSTILE)
     base = f"/assessments/teams/{team.pk}/cycles"
     return [
