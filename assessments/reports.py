@@ -15,6 +15,7 @@ from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Count, OuterRef, Subquery
 from django.utils import timezone
 
@@ -270,15 +271,32 @@ class RatingRow:
 
 RATING_ROW_FIELDS = [f.name for f in fields(RatingRow) if f.name != "competence"]
 
+# The reads every report makes, built once: filtering a built query costs a fraction of
+# building it, and a report is read far more often than anything else.
+RATING_ROWS = Rating.objects.order_by("competence__title", "id").values_list(
+    "competence_id",
+    "competence__title",
+    "competence__kind",
+    "competence__reuse_level",
+    *RATING_ROW_FIELDS,
+)
+RESOURCE_ROWS = LearningResource.competences.through.objects.order_by(
+    "learningresource__title"
+).values_list(
+    "competence_id",
+    "learningresource__title",
+    "learningresource__url",
+    "learningresource__kind",
+)
+PREVIOUS = (
+    Assessment.objects.submitted()
+    .order_by("-submitted_at")
+    .values_list("pk", "submitted_at", "release__name")
+)
+
 
 def _ratings(assessment: Assessment) -> list[RatingRow]:
-    rows = assessment.ratings.order_by("competence__title", "id").values_list(
-        "competence_id",
-        "competence__title",
-        "competence__kind",
-        "competence__reuse_level",
-        *RATING_ROW_FIELDS,
-    )
+    rows = RATING_ROWS.filter(assessment=assessment.pk)
     return [RatingRow(RatedCompetence(*row[:4]), *row[4:]) for row in rows]
 
 
@@ -311,18 +329,8 @@ def _breakdown(
 
 def _resources_by_competence(competence_ids: list[int]) -> dict[int, list[Resource]]:
     kinds = dict(LearningResource.Kind.choices)
-    links = (
-        LearningResource.competences.through.objects.filter(competence_id__in=competence_ids)
-        .order_by("learningresource__title")
-        .values_list(
-            "competence_id",
-            "learningresource__title",
-            "learningresource__url",
-            "learningresource__kind",
-        )
-    )
     found: dict[int, list[Resource]] = {}
-    for competence_id, title, url, kind in links:
+    for competence_id, title, url, kind in RESOURCE_ROWS.filter(competence_id__in=competence_ids):
         found.setdefault(competence_id, []).append(Resource(title, url, kinds.get(kind, kind)))
     return found
 
@@ -330,16 +338,16 @@ def _resources_by_competence(competence_ids: list[int]) -> dict[int, list[Resour
 def _comparison(
     assessment: Assessment, lines: list[scoring.Line], readiness: int | None, met: int
 ) -> Comparison | None:
-    earlier = Assessment.objects.submitted().filter(
-        user=assessment.user_id, occupation=assessment.occupation_id
-    )
+    earlier = PREVIOUS.filter(user=assessment.user_id, occupation=assessment.occupation_id)
     if assessment.submitted_at is not None:
         earlier = earlier.filter(submitted_at__lt=assessment.submitted_at)
-    previous = earlier.select_related("release").order_by("-submitted_at").first()
-    if previous is None:
+    found = earlier.first()
+    if found is None:
         return None
+    pk, submitted_at, release = found
+    previous = Assessment(pk=pk, status=Assessment.Status.SUBMITTED, submitted_at=submitted_at)
     before = _lines(previous)
-    release = str(previous.release) if previous.release_id else ""
+    release = release or ""
     # Compared on what both profiles share; the release names label nothing here.
     profiles = scoring.across_releases(
         [(release, [x.key for x in before]), ("", [x.key for x in lines])]
@@ -363,47 +371,56 @@ def _comparison(
     )
 
 
+# Per other occupation, what its profile shares with the person's latest answer of each
+# competence they ever rated (the latest by updated_at, then id; "Don't know" counts 0 but
+# is not a known level): Σ weight × min(level, target) in hundredths of a weight (whole
+# numbers, exact on every backend: SQLite stores decimals as floats), how many lines have a
+# known level, and how many lines there are. Summed by the database: with the whole of ESCO
+# loaded, a technician's competences are shared by thousands of lines of many occupations.
+_SHARED = """
+WITH latest AS (
+    SELECT competence_id, level FROM (
+        SELECT r.competence_id, r.level, ROW_NUMBER() OVER (
+            PARTITION BY r.competence_id ORDER BY r.updated_at DESC, r.id DESC) AS newest
+        FROM {ratings} r JOIN {assessments} a ON a.id = r.assessment_id
+        WHERE a.user_id = %s AND r.answered
+    ) ranked WHERE newest = 1
+)
+SELECT o.id, o.code, o.title, CAST(ROUND(o.target_total * 100) AS INTEGER),
+    o.requirement_count,
+    SUM(CAST(ROUND(q.weight * 100) AS INTEGER) * CASE
+        WHEN COALESCE(l.level, 0) < q.target_level THEN COALESCE(l.level, 0)
+        ELSE q.target_level END),
+    COUNT(l.level), COUNT(*)
+FROM {requirements} q
+JOIN latest l ON l.competence_id = q.competence_id
+JOIN {occupations} o ON o.id = q.occupation_id
+WHERE q.occupation_id <> %s
+GROUP BY o.id, o.code, o.title, o.target_total, o.requirement_count
+"""
+
+
 def _career_matches(assessment: Assessment) -> list[CareerMatch]:
     """Top occupations by readiness from the owner's latest level of each competence."""
-    latest: dict[int, int | None] = {}
-    answered = Rating.objects.filter(assessment__user=assessment.user_id, answered=True)
-    ratings = answered.order_by("competence_id", "-updated_at", "-id").values_list(
-        "competence_id", "level"
+    quote = connection.ops.quote_name
+    sql = _SHARED.format(
+        ratings=quote(Rating._meta.db_table),
+        assessments=quote(Assessment._meta.db_table),
+        requirements=quote(Requirement._meta.db_table),
+        occupations=quote(Occupation._meta.db_table),
     )
-    for competence_id, level in ratings:
-        latest.setdefault(competence_id, level)
-    if not latest:
-        return []
-    shared: dict[int, list[scoring.Line]] = {}
-    occupations: dict[int, tuple[str, str, scoring.ProfileSize]] = {}
-    for occupation_id, code, title, total, count, competence_id, relation, target, weight in (
-        # A subquery rather than the ids: quicker to build than a parameter an id.
-        Requirement.objects.filter(competence_id__in=answered.values("competence_id"))
-        .exclude(occupation=assessment.occupation_id)
-        .order_by()  # sums: no order needed, and the default one joins two tables
-        .values_list(
-            "occupation_id",
-            "occupation__code",
-            "occupation__title",
-            "occupation__target_total",
-            "occupation__requirement_count",
-            "competence_id",
-            "relation",
-            "target_level",
-            "weight",
-        )
-    ):
-        shared.setdefault(occupation_id, []).append(
-            scoring.Line(competence_id, "", relation, target, weight)
-        )
-        occupations[occupation_id] = (code, title, scoring.ProfileSize(total, count))
-    matches = scoring.career_matches(
-        latest, shared, {pk: size for pk, (_, _, size) in occupations.items()}
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [assessment.user_id, assessment.occupation_id])
+        rows = cursor.fetchall()
+    shared, sizes, names = {}, {}, {}
+    for pk, code, title, total, count, reached, known, lines in rows:
+        shared[pk] = scoring.Shared(Decimal(reached).scaleb(-2), known, lines)
+        sizes[pk] = scoring.ProfileSize(Decimal(total).scaleb(-2), count)
+        names[pk] = (code, title)
     return [
         CareerMatch(code, title, Occupation(code=code).get_absolute_url(), m)
-        for m in matches
-        for code, title, _ in [occupations[m.occupation]]
+        for m in scoring.career_matches(shared, sizes)
+        for code, title in [names[m.occupation]]
     ]
 
 

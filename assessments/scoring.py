@@ -73,8 +73,8 @@ def percent(share: Fraction | None) -> int | None:
     """A share as a whole percentage, rounding half up."""
     if share is None:
         return None
-    scaled = share * 100
-    return int((scaled + Fraction(1, 2)).__floor__())
+    # floor(share × 100 + 1/2) in whole numbers: a report works out dozens of these.
+    return (200 * share.numerator + share.denominator) // (2 * share.denominator)
 
 
 def self_bias(pairs: Iterable[tuple[int | None, int]]) -> Decimal | None:
@@ -137,15 +137,22 @@ class Summary:
 
 
 def summarise(name: str, lines: Sequence[Line]) -> Summary:
+    met = gap = targets = scores = 0
+    for line in lines:  # one pass: a report summarises each line three times
+        score, target = line.score, line.target
+        met += score >= target
+        gap += max(0, target - score)
+        targets += target
+        scores += score
     count = len(lines) or 1
     return Summary(
         name=name,
         total=len(lines),
-        met=sum(line.met for line in lines),
+        met=met,
         readiness=percent(readiness(lines)),
-        gap=sum(line.gap for line in lines),
-        mean_target=Fraction(sum(line.target for line in lines), count),
-        mean_level=Fraction(sum(line.score for line in lines), count),
+        gap=gap,
+        mean_target=Fraction(targets, count),
+        mean_level=Fraction(scores, count),
     )
 
 
@@ -222,43 +229,39 @@ class ProfileSize:
     lines: int
 
 
+@dataclass(frozen=True)
+class Shared:
+    """What a profile shares with the competences a person rated: Σ weight × min(level,
+    target) over those lines (levels "Don't know" count 0), how many of them have a known
+    level, and how many there are."""
+
+    reached: Decimal
+    known: int
+    lines: int
+
+
 def career_matches(
-    levels: Mapping[int, int | None],
-    shared: Mapping[int, Sequence[Line]],
-    sizes: Mapping[int, ProfileSize],
-    limit: int = 5,
+    shared: Mapping[int, Shared], sizes: Mapping[int, ProfileSize], limit: int = 5
 ) -> list[Match]:
     """Readiness against each profile from the person's latest level of each competence.
 
-    `levels` maps competence keys to the latest known level (None: "Don't know");
-    competences missing from it count 0. `shared` holds, per profile, only its lines whose
-    competence is in `levels` (the others add nothing reached), and `sizes` the totals of
-    each whole profile: readiness = Σ w·min(level, t) over the shared lines / Σ w·t over all,
-    the same figure as readiness() over the whole profile, without reading all of it.
+    `shared` holds, per profile, what its lines with a rated competence add up to (the
+    others add nothing reached), and `sizes` the totals of each whole profile:
+    readiness = Σ w·min(level, t) over the shared lines / Σ w·t over all, the same figure as
+    readiness() over the whole profile, without reading all of it.
     """
-    matches = []
-    for occupation, lines in shared.items():
-        if not lines:
-            continue
-        size = sizes[occupation]
-        with localcontext(EXACT):
-            reached = Fraction(
-                sum(
-                    (line.weight * min(levels.get(line.key) or 0, line.target) for line in lines),
-                    Decimal(0),
-                )
-            )
-        known = sum(levels.get(line.key) is not None for line in lines)
-        matches.append(
-            Match(
-                occupation=occupation,
-                readiness=percent(reached / Fraction(size.target_total))
-                if size.target_total
-                else None,
-                # A profile holds at least the lines read from it, whatever was stored.
-                rated_share=percent(Fraction(known, max(size.lines, len(lines)))) or 0,
-                shared=len(lines),
-            )
+    matches = [
+        Match(
+            occupation=occupation,
+            readiness=percent(Fraction(part.reached) / Fraction(size.target_total))
+            if (size := sizes[occupation]).target_total
+            else None,
+            # A profile holds at least the lines read from it, whatever was stored.
+            rated_share=percent(Fraction(part.known, max(size.lines, part.lines))) or 0,
+            shared=part.lines,
         )
+        for occupation, part in shared.items()
+        if part.lines
+    ]
     matches.sort(key=lambda m: (-(m.readiness or 0), -m.rated_share, m.occupation))
     return matches[:limit]

@@ -41,11 +41,9 @@ NO_ROLE = "Your account has no role that may assess itself: ask an administrator
 
 def _get_assessment_for_user(request: HtmxHttpRequest, pk: int, *related: str) -> Assessment:
     """The signed-in user's assessment; anyone else's is a 404, not a 403. With its
-    occupation and the assessment it carried over from, and the `related` a page reads."""
+    occupation and the `related` a page reads."""
     return get_object_or_404(
-        Assessment.objects.owned_by(request.user).select_related(
-            "occupation", "carried_from", *related
-        ),
+        Assessment.objects.owned_by(request.user).select_related("occupation", *related),
         pk=pk,
     )
 
@@ -113,7 +111,7 @@ def _step_url(assessment: Assessment, number: int, *, only_left: bool = False) -
 @login_required
 @require_http_methods(["GET", "POST"])
 def assessment_rate(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    assessment = _get_assessment_for_user(request, pk)
+    assessment = _get_assessment_for_user(request, pk, "carried_from")
     if not assessment.is_draft:
         if request.method == "POST":
             return refuse("This assessment is submitted and can no longer change.", status=409)
@@ -234,7 +232,7 @@ def _go_to(value: str) -> int | str | None:
 @login_required
 @require_http_methods(["GET", "POST"])
 def assessment_submit_view(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    assessment = _get_assessment_for_user(request, pk)
+    assessment = _get_assessment_for_user(request, pk, "carried_from")
     if not assessment.is_draft:
         if request.method == "POST":
             return refuse("This assessment is already submitted.", status=409)
@@ -300,7 +298,7 @@ def assessment_submit_view(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @rate_limited("report")
 def assessment_report(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    assessment = _get_assessment_for_user(request, pk, "user", "reviewed_by", "release")
+    assessment = _get_assessment_for_user(request, pk, "reviewed_by", "release")
     report = reports.gap_report(assessment)
     scale = ProficiencyScale.current()
     return render(

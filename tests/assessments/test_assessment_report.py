@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from decimal import Decimal
 from fractions import Fraction
 
 import pytest
@@ -11,10 +12,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from assessments.models import Assessment, LearningResource
+from assessments import reports, scoring
+from assessments.models import Assessment, LearningResource, Rating
 from assessments.services import assessment_start
 from taxonomy.models import Competence, Occupation, Requirement
-from tests.assessments.conftest import rate_all, submitted, url
+from tests.assessments.conftest import rate, rate_all, submitted, url
 
 pytestmark = pytest.mark.django_db
 
@@ -163,6 +165,59 @@ def test_career_match_scores_other_occupations_sharing_competences(
     assert re.search(r'href="/occupations/OTHER/">Test occupation OTHER</a>.*?75%.*?100%', matches)
 
 
+def test_career_matches_are_the_readiness_of_the_whole_profile_from_the_latest_levels(
+    alice, six, six_report
+):
+    """The database sums what each profile shares with the person's ratings; the figures
+    are those readiness() gives over the whole profile with the latest level of each
+    competence, exactly (weights of two places, a half that rounds up)."""
+    occupation, ids = six
+    # A later answer of two competences, in another draft: 3 becomes 3, 0 becomes "Don't know".
+    later = assessment_start(user=alice, occupation=make_other([ids[0], ids[3]], code="LATER"))
+    rate(later, {ids[3]: 3, ids[0]: None})
+    Rating.objects.filter(assessment=later).update(updated_at=timezone.now() + timedelta(days=1))
+    unrated = Competence.objects.create(title="Never rated", kind="skill")
+    weights = {ids[0]: "0.33", ids[3]: "1.25", ids[4]: "2.50", unrated.pk: "0.07"}
+    targets = {ids[0]: 3, ids[3]: 4, ids[4]: 2, unrated.pk: 1}
+    other = make_other([], code="OTHER")
+    Requirement.objects.bulk_create(
+        Requirement(
+            occupation=other,
+            competence_id=cid,
+            relation="optional",
+            target_level=targets[cid],
+            weight=Decimal(weight),
+        )
+        for cid, weight in weights.items()
+    )
+    Occupation.objects.filter(pk=other.pk).summarise_profiles()
+
+    matches = {m.code: m.match for m in reports.gap_report(six_report).matches}
+
+    latest = {ids[0]: None, ids[3]: 3, ids[4]: 4}
+    whole = [
+        scoring.Line(cid, "", "optional", targets[cid], Decimal(w), latest.get(cid))
+        for cid, w in weights.items()
+    ]
+    # (0.33*0 + 1.25*3 + 2.50*2 + 0.07*0) / (0.99 + 5 + 5 + 0.07) = 8.75 / 11.06 = 79.1 %
+    assert matches["OTHER"].readiness == scoring.percent(scoring.readiness(whole)) == 79
+    assert matches["OTHER"].rated_share == 50  # 3 and 4 known; 0 "Don't know"; 1 unrated
+    assert matches["OTHER"].shared == 3
+    assert occupation.code not in matches  # the report's own occupation is no match
+
+
+def make_other(competence_ids, code):
+    other = Occupation.objects.create(code=code, title=f"Test occupation {code}")
+    Requirement.objects.bulk_create(
+        Requirement(
+            occupation=other, competence_id=cid, relation="optional", target_level=2, weight=1
+        )
+        for cid in competence_ids
+    )
+    Occupation.objects.filter(pk=other.pk).summarise_profiles()
+    return other
+
+
 @pytest.mark.parametrize("code", ["Z", "x..y", "Z-", "1.", "A-1.0-b.C-2.d-3.e-4f"])
 def test_the_career_matches_link_every_shape_of_code(alice_client, six, six_report, code):
     # An occupation coded "a/b" made every report that listed it answer 500; the model now
@@ -285,7 +340,7 @@ def test_beyond_the_first_five_the_gaps_are_listed_after_the_chart(
 
 
 def test_markup_in_a_competence_title_is_shown_as_text_in_its_gap(alice, alice_client, six):
-    # The gaps are built in Python (the gap_item tag): every value escaped there.
+    # The gaps are built in Python (the gap_items tag): every value escaped there.
     occupation, ids = six
     Competence.objects.filter(pk=ids[3]).update(title='<b>"Bold"</b> & co')
     report = submitted(alice, occupation, {ids[0]: 3, ids[3]: 1})

@@ -146,7 +146,7 @@ def test_career_matches_score_each_profile_from_the_latest_levels():
         30: [line(2, 2, 1, None)],  # shares only an unknown: 0 %, nothing rated
         40: [line(9, 2, 1, None)],  # shares nothing: left out
     }
-    matches = scoring.career_matches(levels, *shared_and_sizes(levels, profiles))
+    matches = scoring.career_matches(*shared_and_sizes(levels, profiles))
     assert [(m.occupation, m.readiness, m.rated_share, m.shared) for m in matches] == [
         (20, 75, 100, 2),
         (10, 50, 50, 1),
@@ -156,13 +156,21 @@ def test_career_matches_score_each_profile_from_the_latest_levels():
 
 def test_career_matches_keep_the_top_five():
     profiles = {n: [line(1, 4, 1, None)] for n in range(8)}
-    assert len(scoring.career_matches({1: 2}, *shared_and_sizes({1: 2}, profiles))) == 5
+    assert len(scoring.career_matches(*shared_and_sizes({1: 2}, profiles))) == 5
 
 
 def shared_and_sizes(levels, profiles):
-    """What the report reads of whole profiles: the lines sharing a rated competence, and
-    each profile's totals (stored on the occupation)."""
-    shared = {o: [x for x in lines if x.key in levels] for o, lines in profiles.items()}
+    """What the report reads of whole profiles (the database sums it): per profile, its
+    lines sharing a rated competence summed against the person's levels, and its totals
+    (stored on the occupation)."""
+    shared = {}
+    for o, lines in profiles.items():
+        lines = [x for x in lines if x.key in levels]
+        shared[o] = scoring.Shared(
+            sum((x.weight * min(levels[x.key] or 0, x.target) for x in lines), Decimal(0)),
+            sum(levels[x.key] is not None for x in lines),
+            len(lines),
+        )
     sizes = {
         o: scoring.ProfileSize(sum(x.weight * x.target for x in lines), len(lines))
         for o, lines in profiles.items()
@@ -246,7 +254,7 @@ def test_a_career_match_is_the_readiness_of_the_whole_profile(known, profile):
     """Reading only the shared lines and the stored totals gives the figure readiness()
     gives over the whole profile with the person's levels."""
     profile = list({x.key: x for x in profile}.values())
-    matches = scoring.career_matches(known, *shared_and_sizes(known, {7: profile}))
+    matches = scoring.career_matches(*shared_and_sizes(known, {7: profile}))
     scored = [replace(x, level=known.get(x.key)) for x in profile]
     if any(x.key in known for x in profile):
         (match,) = matches
