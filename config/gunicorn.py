@@ -20,8 +20,9 @@ wsgi_app = "config.wsgi"
 worker_class = "config.gunicorn.Worker"
 # Threads in each worker process: a person with eight tabs of slow searches cannot hold
 # every process, and a request waiting on the database leaves the process to others. Up to
-# half of them may hold a refusal back for a moment (config.ratelimit.HOLD_SLOTS).
-threads = 8
+# half of them may hold a refusal back for a moment (config.ratelimit.HOLD_SLOTS): all eight
+# tabs of one person can land on one process and still leave it eight for everyone else.
+threads = 16
 # Seconds an idle connection is kept: longer than the pauses between a person's requests
 # (autosaves, htmx), so a closing connection rarely meets the next request on its way.
 keepalive = 20

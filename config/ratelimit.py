@@ -9,7 +9,7 @@ address, read through the proxies as config.http.client_ip does):
 - a refusal is answered after a short hold (settings.REFUSAL_HOLD_MS): a client that fires again
   as soon as it is answered then sends a few requests a second, not hundreds. A thread of
   the process waits, not the CPU, and at most HOLD_SLOTS at once per process, so those held
-  cannot take every thread (config/gunicorn.py has 8 per process).
+  cannot take every thread (config/gunicorn.py has 16 per process).
 With REDIS_URL set every app process shares the counts; without, each process counts on its
 own, so the limits hold per process (README).
 """
@@ -31,7 +31,7 @@ from django.shortcuts import render
 
 from config.http import client_ip
 
-HOLD_SLOTS = 4
+HOLD_SLOTS = 8
 _holding = threading.BoundedSemaphore(HOLD_SLOTS)
 # Longer than any request runs: a count a killed process left behind lapses then.
 IN_FLIGHT_TIMEOUT = 120
