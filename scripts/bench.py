@@ -347,16 +347,20 @@ def bench_full_esco(requests: int, database: Path) -> int:
     return 0
 
 
-def export_team_create(members: int) -> None:
-    """The default data and a team of `members`, each with 80 submitted ratings."""
+def export_team_create(members: int, database: Path) -> None:
+    """A new database with the default data and a team of `members`, each with 80 submitted
+    ratings."""
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
+    from django.db import connection
     from django.utils import timezone
 
     from assessments.models import Assessment, Rating
     from taxonomy.models import Occupation
     from teams.models import Membership, Team
 
+    connection.close()
+    database.unlink(missing_ok=True)
     call_command("migrate", verbosity=0)
     call_command("load_default_data", verbosity=0, stdout=io.StringIO())
     occupation = Occupation.objects.get(code="3512.4")
@@ -421,7 +425,6 @@ def bench_cycles(requests: int, database: Path) -> int:
     from django.contrib.auth import get_user_model
     from django.contrib.auth.decorators import login_required
     from django.core.management import call_command
-    from django.db import connection
     from django.db.models import Value
     from django.db.models.functions import Concat
     from django.http import HttpResponse
@@ -433,9 +436,7 @@ def bench_cycles(requests: int, database: Path) -> int:
     from teams.models import Assignment, Membership, Notification, ReviewCycle, Team
     from teams.services import cycle_populate
 
-    connection.close()
-    database.unlink(missing_ok=True)
-    export_team_create(500)  # "Big": 500 members, 80 submitted ratings each
+    export_team_create(500, database)  # "Big": 500 members, 80 submitted ratings each
     team = Team.objects.get(name="Big")
     User = get_user_model()
     User.objects.update(email=Concat("username", Value("@example.com")))
@@ -623,7 +624,7 @@ def main() -> int:
         print(
             f"Full export of {args.members:,} members x 80 ratings, each in a process of its own:"
         )
-        export_team_create(args.members)
+        export_team_create(args.members, database)
         for fmt in ("csv", "xlsx"):
             status = (
                 status

@@ -114,7 +114,7 @@ class SearchHammer(HttpUser):
     words = ["a", "e", "technician", "manager", "data", "network", "engineer", "help desk"]
 
     def on_start(self) -> None:
-        self.client.get("/accounts/login/", name="hammer sign in")
+        self.client.get("/accounts/login/", name="hammer sign in (page)")
         self.client.post(
             "/accounts/login/",
             {"username": "load-hammer", "password": PASSWORD, "csrfmiddlewaretoken": self.token},

@@ -464,6 +464,29 @@ def test_the_default_scale_has_five_named_described_levels(admin_client):
     assert [data[f"levels-{n}-name"] for n in range(5)] == names
 
 
+@pytest.mark.django_db
+def test_the_current_scale_is_the_first_with_levels_and_reads_them_in_one_query():
+    default = ProficiencyScale.current()
+    later = ProficiencyScale.objects.create(name="Later")
+    later.levels.create(value=0, name="Nought", descriptor="A later scale's level.")
+
+    with CaptureQueriesContext(connection) as queries:
+        scale = ProficiencyScale.current()
+        levels = [(level.value, level.name) for level in scale.ordered_levels]
+
+    assert scale == default
+    assert levels == [(level.value, level.name) for level in default.levels.order_by("value")]
+    assert len(queries) == 1
+
+    default.levels.all().delete()  # a scale no page can use gives way to one it can
+    assert ProficiencyScale.current() == later
+    assert ProficiencyScale.current().top_level == 0
+
+    later.levels.all().delete()  # none has levels: the first of all, with none
+    scale = ProficiencyScale.current()
+    assert (scale, scale.ordered_levels, scale.top_level) == (default, [], 0)
+
+
 def test_an_admin_can_rename_a_level_of_the_scale(admin_client):
     scale = ProficiencyScale.current()
     url = admin_url(ProficiencyScale, "change", scale.pk)
