@@ -67,15 +67,9 @@ def _people(user) -> QuerySet[User]:
 
 
 def _assessments(user) -> QuerySet[Assessment]:
-    """The owner's assessments, and what they may review of their members: each one's
-    latest submitted assessment of the occupation the team assesses them against."""
-    reviewable = (
-        Membership.objects.filter(team__in=Team.objects.managed_by(user))
-        .exclude(user=user)
-        .with_latest()
-        .values("latest_id")
-    )
-    visible = Assessment.objects.owned_by(user) | Assessment.objects.filter(pk__in=reviewable)
+    """The owner's assessments, and what they may review of their members (see
+    TeamQuerySet.reviewable)."""
+    visible = Assessment.objects.owned_by(user) | Team.objects.managed_by(user).reviewable(user)
     return visible.with_review_state().select_related("user", "occupation")
 
 
@@ -184,8 +178,9 @@ def person_assessments(
     cursor: str = Cursor,
     limit: int = Limit,
 ):
-    """Yours: all of them, drafts included. A member's: the latest submitted assessment
-    you may review. Newest first."""
+    """Yours: all of them, drafts included. A member's: what you may review, their latest
+    submitted assessment of the team's occupation and those submitted in the team's review
+    cycles. Newest first."""
     person = get_object_or_404(_people(request.user), username=username)
     rows = _assessments(request.user).filter(user=person)
     return page(request, rows, key="-id", cursor=cursor, limit=limit)

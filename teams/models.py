@@ -44,6 +44,17 @@ class TeamQuerySet(models.QuerySet):
             return self.none()
         return self.filter(managers=user)
 
+    def reviewable(self, manager) -> models.QuerySet[Assessment]:
+        """What `manager` may see and review of these teams' members: each member's latest
+        submitted assessment of the occupation the team assesses them against, and the
+        submitted assessments of the teams' review cycles; never their own. The review
+        page and the API read it."""
+        latest = Membership.objects.filter(team__in=self).exclude(user=manager).with_latest()
+        cycles = Assignment.objects.filter(cycle__team__in=self).exclude(user=manager)
+        return Assessment.objects.submitted().filter(
+            Q(pk__in=latest.values("latest_id")) | Q(pk__in=cycles.values("assessment_id"))
+        )
+
 
 class Team(models.Model):
     """People assessed against one occupation by default, and who manages them.

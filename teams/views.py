@@ -76,11 +76,12 @@ def _get_team_for_manager(request: HtmxHttpRequest, pk: int) -> Team:
 
 
 def _get_member_assessment(team: Team, pk: int, manager) -> Assessment:
-    """What a manager reviews: a member's latest submitted assessment of the occupation the
-    team assesses them against; never an older one, another occupation's, or their own."""
-    latest = team.memberships.with_latest().exclude(user=manager).values("latest_id")
+    """What a manager reviews (TeamQuerySet.reviewable): a member's latest submitted
+    assessment of the occupation the team assesses them against, or one of the team's review
+    cycles; never an older one, another occupation's, or their own."""
     return get_object_or_404(
-        Assessment.objects.filter(pk__in=latest)
+        Team.objects.filter(pk=team.pk)
+        .reviewable(manager)
         .with_review_state()
         .select_related("user", "occupation", "reviewed_by"),
         pk=pk,

@@ -250,6 +250,16 @@ def test_a_backup_whose_manifest_does_not_hold_is_refused(
     assert database() == before
 
 
+def test_a_backup_into_a_directory_that_takes_no_files_fails_clearly():
+    """The attack was an unwritable path. sysfs takes no new file from anyone, root included
+    (the suite may run as root, to whom file modes mean nothing)."""
+    with pytest.raises(
+        CommandError,
+        match=r"^Cannot write /sys/gapwise\.backup: (Operation not permitted|Permission denied)\.$",
+    ):
+        call_command("backup", "/sys/gapwise.backup")
+
+
 def test_a_backup_into_a_missing_directory_fails_clearly_and_writes_nothing(tmp_path):
     path = tmp_path / "missing" / "gapwise.backup"
 

@@ -185,8 +185,13 @@ MATRIX = {
 
 
 # The same URLs with other objects: what a manager may review is a member's latest submitted
-# assessment of the occupation the team assesses them against, nothing older or elsewhere.
+# assessment of the occupation the team assesses them against, or one submitted in a review
+# cycle of the team; nothing older or elsewhere.
 VARIANTS = {
+    "teams:team-review, an older assessment submitted in a cycle": (
+        lambda o: reverse("teams:team-review", args=[o["team"].pk, o["cycled"].pk]),
+        [LOGIN, 404, 404, 200, 404, 404],
+    ),
     "teams:team-review, a superseded assessment": (
         lambda o: reverse("teams:team-review", args=[o["team"].pk, o["superseded"].pk]),
         [LOGIN, 404, 404, 404, 404, 404],
@@ -208,6 +213,25 @@ def world(alice, bob, mia, team, other_team) -> dict:
         submitted_at=submitted.submitted_at - timezone.timedelta(days=90)
     )
     elsewhere = submitted_at_level(alice, Occupation.objects.get(code="3513.1"), 1)
+    # Submitted in last year's cycle, older than `superseded`, still open from its board.
+    cycled = submitted_at_level(alice, team.occupation, 1)
+    year_ago = timezone.localdate() - timezone.timedelta(days=365)
+    Assessment.objects.filter(pk=cycled.pk).update(
+        submitted_at=submitted.submitted_at - timezone.timedelta(days=365)
+    )
+    closed = ReviewCycle.objects.create(
+        team=team,
+        name="Last year",
+        opens_on=year_ago,
+        self_due=year_ago,
+        review_due=year_ago,
+        status="closed",
+        opened_at=timezone.now(),
+        closed_at=timezone.now(),
+    )
+    Assignment.objects.create(
+        cycle=closed, user=alice, occupation=team.occupation, assessment=cycled
+    )
     draft = assessment_start(user=alice, occupation=team.occupation)
     tina = User.objects.create_user("tina", is_staff=True)
     tina.groups.add(Group.objects.get(name="taxonomy-admin"))
@@ -243,6 +267,7 @@ def world(alice, bob, mia, team, other_team) -> dict:
         "submitted": submitted,
         "superseded": superseded,
         "elsewhere": elsewhere,
+        "cycled": cycled,
         "team": team,
         "export": export,
     }
@@ -412,6 +437,12 @@ API_MATRIX = {
     ),
 }
 API_VARIANTS = {
+    "assessment_detail, an older assessment submitted in a cycle": (
+        "get",
+        lambda o: f"/api/assessments/{o['cycled'].pk}",
+        None,
+        [401, 200, 404, 200, 404, 404],
+    ),
     "assessment_detail, a superseded assessment": (
         "get",
         lambda o: f"/api/assessments/{o['superseded'].pk}",

@@ -7,10 +7,11 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from assessments.models import Assessment, Rating
 from assessments.services import assessment_start
-from teams.models import Membership
+from teams.models import Assignment, Membership, ReviewCycle
 from tests.assessments.conftest import submitted_at_level
 
 pytestmark = pytest.mark.django_db
@@ -181,3 +182,45 @@ def test_a_manager_reviews_only_a_members_latest_assessment_of_the_teams_occupat
         assert snapshot(hidden) == before
         hidden.refresh_from_db()
         assert hidden.reviewed_at is None
+
+
+def test_what_a_member_submitted_in_a_cycle_stays_reviewable_after_a_newer_assessment(
+    mia_client, team, alice, alices
+):
+    """The board of a cycle links what was submitted in it: a later assessment of the same
+    occupation does not take it from the manager, as it does an assessment of no cycle."""
+    today = timezone.localdate()
+    cycle = ReviewCycle.objects.create(
+        team=team, name="Q1", opens_on=today, self_due=today, review_due=today, status="open"
+    )
+    Assignment.objects.create(
+        cycle=cycle, user=alice, occupation=team.occupation, assessment=alices
+    )
+    outside = submitted_at_level(alice, team.occupation, 1)
+    newer = submitted_at_level(alice, team.occupation, 3)
+    first = two_competences(alices)[0]
+
+    assert mia_client.get(review_url(team, alices)).status_code == 200
+    response = mia_client.post(review_url(team, alices), {f"v-{first}": "4"})
+
+    assert response.status_code == 302
+    assert alices.ratings.get(competence_id=first).validated_level == 4
+    assert mia_client.get(review_url(team, newer)).status_code == 200
+    assert mia_client.get(review_url(team, outside)).status_code == 404
+
+
+def test_a_review_field_name_with_a_trailing_newline_is_refused(mia_client, team, alices):
+    """The autosave's `c-1\\n=2` swept through the review form: `v-1\\n` is no field of it."""
+    first = two_competences(alices)[0]
+    before = snapshot(alices)
+
+    response = mia_client.post(
+        review_url(team, alices),
+        f"v-{first}%0A=4&done=1",
+        content_type="application/x-www-form-urlencoded",
+    )
+
+    assert response.status_code == 400
+    assert snapshot(alices) == before
+    alices.refresh_from_db()
+    assert alices.reviewed_at is None
