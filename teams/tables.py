@@ -275,20 +275,20 @@ class AssignmentTable(LabelledTable):
         return date_format(self.cycle.self_due, "j M Y")
 
     def render_actions(self, record) -> str:
-        if not self.cycle.is_open:
-            return "—"
         parts = []
-        if record.state == AssignmentState.SUBMITTED and record.assessment_id:
+        # What was submitted in the cycle stays the manager's to open, closed cycle or not.
+        done = {AssignmentState.SUBMITTED: _("Review"), AssignmentState.REVIEWED: _("View")}
+        if record.state in done and record.assessment_id:
             url = reverse("teams:team-review", args=[self.cycle.team_id, record.assessment_id])
             parts.append(
                 format_html(
                     '<a href="{}" hx-boost="false">{}<span class="visually-hidden"> {}</span></a>',
                     url,
-                    _("Review"),
+                    done[record.state],
                     record.member_name,
                 )
             )
-        if record.state in WAITING_STATES:
+        if self.cycle.is_open and record.state in WAITING_STATES:
             args = [self.cycle.team_id, self.cycle.pk, record.pk]
             reminded = record.reminded_at and timezone.localdate(record.reminded_at) >= self.today
             if reminded:

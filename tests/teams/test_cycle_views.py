@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from assessments.models import Assessment
 from taxonomy.models import Occupation
 from teams.models import Assignment, Notification, ReviewCycle, Team
 from teams.services import cycle_create
@@ -387,3 +388,33 @@ def test_the_boards_remind_buttons_post_with_a_valid_csrf_token(mia, cycle, alic
     assert form, "no remind form for alice"
     response = client.post(action, {"csrfmiddlewaretoken": form[1]})
     assert response.status_code == 302
+
+
+def test_a_closed_cycles_board_still_opens_what_was_submitted_in_it(mia_client, cycle, mia):
+    from assessments.services import assessment_submit
+    from teams.services import cycle_close
+    from tests.assessments.conftest import rate, submitted_at_level
+
+    submitted = {}
+    for assignment in cycle.assignments.select_related("user", "assessment"):
+        draft = assignment.assessment
+        rate(draft, {r.competence_id: 2 for r in cycle.team.occupation.requirements.all()})
+        assessment_submit(assessment=draft, user=assignment.user)
+        submitted[assignment.user.username] = draft
+    Assessment.objects.filter(pk=submitted["bob"].pk).update(
+        reviewed_at=timezone.now(), reviewed_by=mia
+    )
+    cycle_close(cycle=cycle, by=mia)
+    submitted_at_level(submitted["alice"].user, cycle.team.occupation, 3)  # after the cycle
+
+    page = mia_client.get(board_url(cycle)).content.decode()
+
+    review = reverse("teams:team-review", args=[cycle.team_id, submitted["alice"].pk])
+    view = reverse("teams:team-review", args=[cycle.team_id, submitted["bob"].pk])
+    alice_row = page[page.index(">alice<") :].split("</tr>")[0]
+    bob_row = page[page.index(">bob<") :].split("</tr>")[0]
+    assert f'href="{review}"' in alice_row and ">Review<" in alice_row
+    assert f'href="{view}"' in bob_row and ">View<" in bob_row
+    assert ">Remind<" not in page and ">Excuse<" not in page
+    assert mia_client.get(review).status_code == 200
+    assert mia_client.get(view).status_code == 200
