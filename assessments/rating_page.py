@@ -219,7 +219,7 @@ class Page:
     step: Step
     items: list[Item]
     shared_description: str
-    next_unrated: tuple[Step, ProfileLine] | None
+    next_left: NextLeft | None
     only_left: bool
     level_key: SafeString  # the level descriptors, which every competence's details repeat
 
@@ -321,7 +321,7 @@ def page(
         step=step,
         items=items,
         shared_description=shared.replace("{}", SHARED_NAME),
-        next_unrated=next_unrated(steps, ratings, after=step),
+        next_left=next_left(steps, ratings, after=step),
         only_left=only_left,
         level_key=level_key(scale),
     )
@@ -337,15 +337,23 @@ def level_key(scale: ProficiencyScale) -> SafeString:
     )
 
 
-def next_unrated(
+@dataclass(frozen=True)
+class NextLeft:
+    step: Step
+    requirement: ProfileLine
+    to_confirm: bool  # rated, carried over: to confirm or change rather than to rate
+
+
+def next_left(
     steps: Sequence[Step], ratings: dict[int, DraftRating], *, after: Step
-) -> tuple[Step, ProfileLine] | None:
+) -> NextLeft | None:
     """The first competence still to do after this step's, going round to the start."""
     order = [*steps[after.number :], *steps[: after.number]]
     for step in order:
         for requirement in step.requirements:
             if left(requirement, ratings):
-                return step, requirement
+                rating = ratings.get(requirement.competence_id)
+                return NextLeft(step, requirement, rating is not None and rating.answered)
     return None
 
 

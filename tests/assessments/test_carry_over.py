@@ -149,6 +149,17 @@ def test_confirming_one_rating_keeps_its_level_and_dates_it_now(alice, alice_cli
     assert draft.ratings.get(competence_id=cid).level == 3
 
 
+def test_the_next_competence_left_is_named_for_what_it_needs(alice, alice_client, earlier):
+    draft = assessment_start(user=alice, occupation=earlier.occupation)
+    carried = alice_client.get(url("assessment-rate", draft)).content.decode()
+    Rating.objects.filter(assessment=draft).update(answered=False, level=None, carried=False)
+    unrated = alice_client.get(url("assessment-rate", draft)).content.decode()
+
+    # Rated last time: it is there to confirm, not to rate.
+    assert re.search(r">Next to confirm: [^<]+</a>", carried) and "Next unrated" not in carried
+    assert re.search(r">Next unrated: [^<]+</a>", unrated) and "Next to confirm" not in unrated
+
+
 def test_a_section_is_confirmed_at_once(alice, alice_client, earlier):
     draft = assessment_start(user=alice, occupation=earlier.occupation)
     essentials = list(
