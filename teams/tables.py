@@ -277,7 +277,7 @@ class AssignmentTable(LabelledTable):
     def render_actions(self, record) -> str:
         parts = []
         # What was submitted in the cycle stays the manager's to open, closed cycle or not.
-        done = {AssignmentState.SUBMITTED: _("Review"), AssignmentState.REVIEWED: _("View")}
+        done = {AssignmentState.SUBMITTED: _("Review"), AssignmentState.REVIEWED: _("Open")}
         if record.state in done and record.assessment_id:
             url = reverse("teams:team-review", args=[self.cycle.team_id, record.assessment_id])
             parts.append(
