@@ -189,7 +189,10 @@ class CompetenceFilter(django_filters.FilterSet):
         choices=[("essential", "Essential only"), ("optional", "Optional only")], empty_label="All"
     )
     kind = django_filters.ChoiceFilter(
-        field_name="competence__kind", choices=Competence.Kind.choices
+        field_name="competence__kind",
+        choices=Competence.Kind.choices,
+        label="Competence kind",
+        empty_label="Any",
     )
     reuse = django_filters.ChoiceFilter(
         field_name="competence__reuse_level",

@@ -228,6 +228,15 @@ def test_competences_filter_by_relation_kind_and_reuse_level(mia_client, six_tea
     assert sorted(competence_rows(mia_client, team, **params)) == lines
 
 
+def test_every_filter_names_its_empty_choice(mia_client, six_team):
+    team, _ = six_team
+    html = report(mia_client, team).content.decode()
+
+    firsts = re.findall(r'<select name="([mc]-\w+)"[^>]*>\s*<option value=""[^>]*>([^<]*)<', html)
+    assert {name for name, _label in firsts} >= {"m-state", "m-gaps", "c-relation", "c-kind"}
+    assert all(label in ("All", "Any") for _name, label in firsts), firsts
+
+
 def test_the_heat_map_writes_each_level_and_marks_those_below_target(mia_client, six_team):
     team, _ = six_team
     html = report(mia_client, team).content.decode()
