@@ -3,10 +3,11 @@ from __future__ import annotations
 import django_tables2 as tables
 from django.utils.html import format_html
 
+from config.tables import LabelledTable
 from taxonomy.models import Occupation
 
 
-class OccupationTable(tables.Table):
+class OccupationTable(LabelledTable):
     title = tables.Column(verbose_name="Occupation", linkify=True)
     code = tables.Column()
     group = tables.Column(verbose_name="ISCO group", order_by=("group__code",))

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from assessments.models import ReviewState
 from assessments.templatetags.gapwise import signed
+from config.tables import LabelledTable
 from taxonomy.models import Competence, Occupation
 from teams.models import MEMBER_STATES, AssignmentState
 
@@ -23,15 +24,6 @@ def _nulls_last(queryset: QuerySet, field: str, descending: bool) -> tuple[Query
     """Order with the empty values last both ways, then by name, so pages are stable."""
     order = F(field).desc(nulls_last=True) if descending else F(field).asc(nulls_last=True)
     return queryset.order_by(order, Lower("member_name"), "pk"), True
-
-
-class LabelledTable(tables.Table):
-    """Each cell names its column, which narrow screens show beside the value."""
-
-    def before_render(self, request) -> None:
-        for column in self.columns:
-            td = {**column.column.attrs.get("td", {}), "data-label": str(column.header)}
-            column.column.attrs = {**column.column.attrs, "td": td}
 
 
 class MemberTable(LabelledTable):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 from django.db import IntegrityError, connection, transaction
@@ -389,3 +390,11 @@ def test_an_occupation_without_a_profile_says_so_in_the_list(alice_client):
     html = alice_client.get(LIST, {"q": "profile-less"}).content.decode()
 
     assert "No profile yet" in html
+
+
+def test_each_cell_of_the_list_names_its_column_for_narrow_screens(alice_client):
+    html = alice_client.get(LIST, {"q": "3512.4"}).content.decode()
+    row = html[html.index("<tbody") :].split("</tr>")[0]
+
+    labels = re.findall(r'<td[^>]* data-label="([^"]+)"', row)
+    assert labels == ["Occupation", "Code", "ISCO group", "Essential", "Competences", "Source"]
